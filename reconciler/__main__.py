@@ -1,0 +1,7 @@
+"""Allow ``python -m reconciler``."""
+
+from __future__ import annotations
+
+from reconciler.cli import main
+
+main()

@@ -1,0 +1,208 @@
+"""Typed models: the manifest (desired state) and the API's integration object.
+
+Manifest models use ``extra="forbid"``; a field the manifest leaves out stays
+out of ``model_fields_set`` and is therefore *unmanaged* (neither compared nor
+sent). ``schemas/manifest.schema.json`` is generated from ``Manifest``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
+
+from reconciler.secrets import Secret
+
+Ownership = Literal["user", "organization"]
+AuthMethod = Literal["oauth", "api_key", "client_credentials"]
+CredentialsType = Literal["custom", "organization"]
+
+OWNERSHIPS: tuple[Ownership, ...] = ("user", "organization")
+SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?$"
+SECRET_REFERENCE_PATTERN = r"^\$\{(env|file):([^}]+)\}$"
+SECRET_REFERENCE = re.compile(SECRET_REFERENCE_PATTERN)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+def _https(value: str | None) -> str | None:
+    if value is not None and not value.startswith("https://"):
+        raise ValueError("must be an https:// URL")
+    return value
+
+
+class CustomProvider(_Strict):
+    """A custom OAuth provider's definition. Omitted fields are unmanaged."""
+
+    name: str = Field(min_length=1, description="Display name of the provider.")
+    authorization_url: str | None = Field(None, description="OAuth authorization endpoint (https).")
+    token_url: str | None = Field(None, description="OAuth token endpoint (https).")
+    refresh_token_url: str | None = Field(None, description="Refresh endpoint (https), or null.")
+    pkce_enabled: StrictBool = True
+    request_scope_separator: str = " "
+    scopes_required: StrictBool = False
+    client_secret_required: StrictBool = True
+    additional_authorization_parameters: dict[str, str] = Field(default_factory=dict)
+    token_body_content_type: str = "application/x-www-form-urlencoded"
+    authenticate_via: Literal["request_body", "basic_auth_header"] = "request_body"
+
+    @field_validator("authorization_url", "token_url", "refresh_token_url")
+    @classmethod
+    def _check_urls(cls, value: str | None) -> str | None:
+        return _https(value)
+
+
+class Credentials(_Strict):
+    """OAuth credentials: your own app (``custom``) or each organization's own."""
+
+    type: CredentialsType
+    client_id: str | None = Field(None, min_length=1)
+    client_secret: str | None = Field(
+        None,
+        pattern=SECRET_REFERENCE_PATTERN,
+        description="A reference, never a literal: ${env:NAME} or ${file:path}.",
+    )
+
+    @model_validator(mode="after")
+    def _match_type(self) -> Credentials:
+        if self.type == "custom":
+            missing = [n for n in ("client_id", "client_secret") if getattr(self, n) is None]
+            if missing:
+                raise ValueError(f"credentials of type custom need {' and '.join(missing)}")
+        else:
+            given = [n for n in ("client_id", "client_secret") if getattr(self, n) is not None]
+            if given:
+                raise ValueError(
+                    f"credentials of type organization must not have {' or '.join(given)}: "
+                    "each organization supplies its own"
+                )
+        return self
+
+
+def _default_auth_methods() -> list[AuthMethod]:
+    return ["oauth"]
+
+
+class Integration(_Strict):
+    """One data integration; identity is (slug, ownership)."""
+
+    slug: str = Field(pattern=SLUG_PATTERN, description="Provider slug (built-in or custom).")
+    ownership: Ownership = "user"
+    description: str | None = None
+    enabled: StrictBool = False
+    scopes: list[str] | None = None
+    auth_methods: list[AuthMethod] = Field(
+        default_factory=_default_auth_methods, min_length=1, description="Creation-only."
+    )
+    config: dict[str, str] = Field(default_factory=dict, description="Creation-only.")
+    credentials: Credentials | None = None
+    custom_provider: CustomProvider | None = None
+    protect: StrictBool = Field(False, description="Never delete or replace this integration.")
+
+    @property
+    def identity(self) -> tuple[str, Ownership]:
+        return (self.slug, self.ownership)
+
+
+class Settings(_Strict):
+    """Settings of a whole run; may appear in one manifest file only."""
+
+    prune: StrictBool = Field(False, description="Delete remote integrations not listed.")
+    ignore: list[str] = Field(default_factory=list, description="Slug globs never touched.")
+    max_delete_fraction: float = Field(0.3, ge=0.0, le=1.0)
+
+
+class Manifest(_Strict):
+    """One manifest file."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        frozen=True,
+        title="reconciler manifest",
+        json_schema_extra={"$schema": "https://json-schema.org/draft/2020-12/schema"},
+    )
+
+    version: Literal[1]
+    settings: Settings | None = None
+    integrations: list[Integration] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where something was written: file, 1-based line and column."""
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class DesiredIntegration:
+    """A validated manifest entry with its secret resolved.
+
+    ``spec.model_fields_set`` says which fields are managed.
+    """
+
+    spec: Integration
+    source: Source
+    client_secret: Secret | None = None
+
+    @property
+    def identity(self) -> tuple[str, Ownership]:
+        return self.spec.identity
+
+    def managed(self, name: str) -> bool:
+        return name in self.spec.model_fields_set
+
+
+@dataclass(frozen=True)
+class Desired:
+    """The whole desired state of a run: every file merged."""
+
+    integrations: tuple[DesiredIntegration, ...] = ()
+    settings: Settings = field(default_factory=Settings)
+    files: tuple[str, ...] = ()
+
+
+class RemoteCredentials(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    type: CredentialsType
+    client_id: str | None = None
+    redacted_client_secret: str | None = None
+
+
+class RemoteIntegration(BaseModel):
+    """A ``data_integration`` object as the API returns it."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    object: Literal["data_integration"] = "data_integration"
+    id: str
+    slug: str
+    integration_type: str
+    ownership: Ownership
+    description: str | None
+    enabled: bool
+    state: str
+    scopes: list[str] | None
+    redirect_uri: str
+    auth_methods: list[AuthMethod]
+    credentials: RemoteCredentials | None
+    installation: dict[str, Any] | None = None
+    config: dict[str, str]
+    custom_provider: dict[str, Any] | None
+    created_at: str
+    updated_at: str
+
+    @property
+    def identity(self) -> tuple[str, Ownership]:
+        return (self.slug, self.ownership)
