@@ -1,0 +1,131 @@
+"""A plan is plain data: the actions to take, in a fixed order, and its JSON form.
+
+Renderers turn a ``Plan`` into text; the applier executes its actions. A plan
+holds no secret: a sensitive field carries only the last 4 characters, as the
+API itself returns them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from reconciler.models import OWNERSHIPS, DesiredIntegration, Ownership, RemoteIntegration
+
+FORMAT_VERSION = 1
+
+Identity = tuple[str, Ownership]
+
+
+class ActionKind(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    REPLACE = "replace"
+    DELETE = "delete"
+
+
+KIND_ORDER = {kind: index for index, kind in enumerate(ActionKind)}
+
+
+def identity_key(identity: Identity) -> tuple[str, int]:
+    """Sort key: slug, then user before organization."""
+    return (identity[0], OWNERSHIPS.index(identity[1]))
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field's change; sensitive values are already masked."""
+
+    path: str
+    before: Any
+    after: Any
+    sensitive: bool = False
+    forces_replacement: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "before": self.before,
+            "after": self.after,
+            "sensitive": self.sensitive,
+        }
+
+
+@dataclass(frozen=True)
+class Action:
+    """One change to make to one integration (identity = slug, ownership).
+
+    ``body`` is the request body without the client secret: the applier adds
+    the resolved secret from ``desired`` when ``body`` carries credentials.
+    """
+
+    kind: ActionKind
+    slug: str
+    ownership: Ownership
+    fields: tuple[FieldChange, ...] = ()
+    reason: str | None = None
+    body: dict[str, Any] = field(default_factory=dict)
+    desired: DesiredIntegration | None = field(default=None, compare=False, repr=False)
+    remote: RemoteIntegration | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def identity(self) -> Identity:
+        return (self.slug, self.ownership)
+
+    @property
+    def destructive(self) -> bool:
+        """Deletes and replaces destroy every connected account."""
+        return self.kind in (ActionKind.DELETE, ActionKind.REPLACE)
+
+    @property
+    def sort_key(self) -> tuple[int, str, int]:
+        return (KIND_ORDER[self.kind], *identity_key(self.identity))
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "action": self.kind.value,
+            "slug": self.slug,
+            "ownership": self.ownership,
+            "fields": [change.to_dict() for change in self.fields],
+        }
+        if self.reason:
+            data["reason"] = self.reason
+        if self.remote is not None:
+            data["remote"] = {"id": self.remote.id, "updated_at": self.remote.updated_at}
+        return data
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything a run would do, in deterministic order."""
+
+    actions: tuple[Action, ...] = ()
+    unchanged: tuple[Identity, ...] = ()
+    unmanaged: tuple[Identity, ...] = ()
+    warnings: tuple[str, ...] = ()
+    managed_remote_count: int = 0
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.actions)
+
+    def count(self, kind: ActionKind) -> int:
+        return sum(1 for action in self.actions if action.kind is kind)
+
+    @property
+    def summary(self) -> dict[str, int]:
+        counts = {kind.value: self.count(kind) for kind in ActionKind}
+        counts["unchanged"] = len(self.unchanged)
+        counts["unmanaged"] = len(self.unmanaged)
+        return counts
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form fixed by DESIGN.md (``format_version`` 1)."""
+        return {
+            "format_version": FORMAT_VERSION,
+            "summary": self.summary,
+            "changes": [action.to_dict() for action in self.actions],
+            "unmanaged": [{"slug": s, "ownership": o} for s, o in self.unmanaged],
+            "warnings": list(self.warnings),
+        }

@@ -1,0 +1,271 @@
+"""The planner: a pure function from desired and remote state to a Plan.
+
+No I/O, no clock, no printing. See DESIGN.md "Planning" for the rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from fnmatch import fnmatchcase
+from typing import Any
+
+from reconciler.errors import ManifestError, Problem, UnsafePlanError
+from reconciler.models import Desired, DesiredIntegration, RemoteIntegration, Settings
+from reconciler.plan import Action, ActionKind, FieldChange, Identity, Plan, identity_key
+from reconciler.secrets import masked
+
+SIMPLE_FIELDS = ("description", "enabled", "scopes")
+CREATION_ONLY_FIELDS = ("auth_methods", "config")
+
+
+def plan(desired: Desired, remote: Sequence[RemoteIntegration]) -> Plan:
+    """Compare desired with remote state and return the actions to reconcile them."""
+    settings = desired.settings
+    warnings: list[str] = []
+    wanted: dict[Identity, DesiredIntegration] = {}
+    for item in desired.integrations:
+        if _ignored(item.spec.slug, settings):
+            warnings.append(
+                f"{item.source}: {_name(item.identity)} matches settings.ignore and is left alone"
+            )
+        else:
+            wanted[item.identity] = item
+    existing = {r.identity: r for r in remote if not _ignored(r.slug, settings)}
+    definitions = _shared_definitions(wanted.values())
+
+    actions: list[Action] = []
+    unchanged: list[Identity] = []
+    unmanaged: list[Identity] = []
+    problems: list[Problem] = []
+    definition_planned: set[str] = set()
+
+    for identity in sorted(wanted.keys() | existing.keys(), key=identity_key):
+        entry, current = wanted.get(identity), existing.get(identity)
+        if entry is None:
+            assert current is not None
+            if settings.prune:
+                actions.append(
+                    Action(
+                        ActionKind.DELETE,
+                        *identity,
+                        reason="not in the manifest (settings.prune is true)",
+                        remote=current,
+                    )
+                )
+            else:
+                unmanaged.append(identity)
+            continue
+        definition = definitions.get(entry.spec.slug, {})
+        if current is None:
+            problems.extend(_creation_problems(entry))
+            actions.append(_create(entry, definition))
+            definition_planned.add(entry.spec.slug)
+            continue
+        reasons = _replacement_reasons(entry, current, definition)
+        changes, body = _update(entry, current)
+        if reasons:
+            problems.extend(_creation_problems(entry))
+            merged = {**(current.custom_provider or {}), **definition} if definition else {}
+            created = _create(entry, merged)
+            actions.append(
+                Action(
+                    ActionKind.REPLACE,
+                    *identity,
+                    fields=tuple(
+                        [*reasons, *changes, *_definition_changes(definition, current)]
+                    ),
+                    reason="; ".join(f"{r.path} cannot change in place" for r in reasons),
+                    body=created.body,
+                    desired=entry,
+                    remote=current,
+                )
+            )
+            definition_planned.add(entry.spec.slug)
+            continue
+        if definition and entry.spec.slug not in definition_planned:
+            definition_planned.add(entry.spec.slug)
+            definition_changes = _definition_changes(definition, current)
+            if definition_changes:
+                changes.extend(definition_changes)
+                body["custom_provider"] = {c.path.split(".", 1)[1]: c.after for c in definition_changes}
+        if changes:
+            actions.append(
+                Action(
+                    ActionKind.UPDATE,
+                    *identity,
+                    fields=tuple(changes),
+                    body=body,
+                    desired=entry,
+                    remote=current,
+                )
+            )
+        else:
+            unchanged.append(identity)
+
+    if problems:
+        raise ManifestError(problems)
+    managed = sum(1 for i in existing if settings.prune or i in wanted)
+    return Plan(
+        actions=tuple(sorted(actions, key=lambda a: a.sort_key)),
+        unchanged=tuple(unchanged),
+        unmanaged=tuple(unmanaged),
+        warnings=tuple(warnings),
+        managed_remote_count=managed,
+    )
+
+
+def check_safety(result: Plan, settings: Settings, *, force: bool = False) -> None:
+    """Refuse a plan that touches a protected integration or deletes too much."""
+    protected = [
+        a for a in result.actions if a.destructive and a.desired is not None and a.desired.spec.protect
+    ]
+    if protected:
+        names = ", ".join(f"{_name(a.identity)} ({a.kind.value})" for a in protected)
+        raise UnsafePlanError(
+            f"refusing to delete or replace protected integrations: {names}. "
+            "They have protect: true; remove it in a reviewed change first."
+        )
+    destructive = sum(1 for a in result.actions if a.destructive)
+    total = result.managed_remote_count
+    limit = settings.max_delete_fraction
+    if not force and total >= 10 and destructive > limit * total:
+        raise UnsafePlanError(
+            f"refusing a plan that deletes or replaces {destructive} of {total} managed "
+            f"integrations ({destructive / total:.0%}), over max_delete_fraction {limit:g} "
+            f"({int(limit * total)} allowed). Review it, then pass --force to apply anyway."
+        )
+
+
+def _name(identity: Identity) -> str:
+    return f"{identity[0]} ({identity[1]})"
+
+
+def _ignored(slug: str, settings: Settings) -> bool:
+    return any(fnmatchcase(slug, pattern) for pattern in settings.ignore)
+
+
+def _shared_definitions(entries: Iterable[DesiredIntegration]) -> dict[str, dict[str, Any]]:
+    """Per custom slug, the managed custom_provider fields of all its entries."""
+    definitions: dict[str, dict[str, Any]] = {}
+    for entry in entries:
+        provider = entry.spec.custom_provider
+        if provider is not None:
+            fields = provider.model_dump(mode="json", exclude_unset=True)
+            definitions.setdefault(entry.spec.slug, {}).update(fields)
+    return definitions
+
+
+def _creation_problems(entry: DesiredIntegration) -> list[Problem]:
+    spec = entry.spec
+    where = (entry.source.file, entry.source.line, entry.source.column)
+    if "oauth" in spec.auth_methods and spec.credentials is None:
+        return [
+            Problem(
+                *where,
+                f"{_name(entry.identity)} must be created and uses oauth: it needs credentials",
+            )
+        ]
+    if spec.credentials is not None and spec.credentials.type == "custom" and not entry.client_secret:
+        return [Problem(*where, f"{_name(entry.identity)}: client_secret is not resolved")]
+    return []
+
+
+def _credentials_body(entry: DesiredIntegration) -> dict[str, Any]:
+    credentials = entry.spec.credentials
+    assert credentials is not None
+    body: dict[str, Any] = {"type": credentials.type}
+    if credentials.client_id is not None:
+        body["client_id"] = credentials.client_id
+    return body
+
+
+def _create(entry: DesiredIntegration, definition: dict[str, Any]) -> Action:
+    spec = entry.spec
+    body: dict[str, Any] = {"provider": spec.slug, "ownership": spec.ownership}
+    fields: list[FieldChange] = []
+    for name in (*SIMPLE_FIELDS, *CREATION_ONLY_FIELDS):
+        if entry.managed(name):
+            value = getattr(spec, name)
+            body[name] = value
+            fields.append(FieldChange(name, None, value))
+    if spec.credentials is not None:
+        body["credentials"] = _credentials_body(entry)
+        for key, value in body["credentials"].items():
+            fields.append(FieldChange(f"credentials.{key}", None, value))
+        if entry.client_secret is not None:
+            after = masked(entry.client_secret.last4)
+            fields.append(FieldChange("credentials.client_secret", None, after, sensitive=True))
+    if definition:
+        body["custom_provider"] = dict(definition)
+        fields.extend(FieldChange(f"custom_provider.{k}", None, v) for k, v in definition.items())
+    return Action(
+        ActionKind.CREATE, spec.slug, spec.ownership, tuple(fields), body=body, desired=entry
+    )
+
+
+def _replacement_reasons(
+    entry: DesiredIntegration, current: RemoteIntegration, definition: dict[str, Any]
+) -> list[FieldChange]:
+    spec = entry.spec
+    reasons: list[FieldChange] = []
+    if entry.managed("auth_methods") and set(spec.auth_methods) != set(current.auth_methods):
+        reasons.append(
+            FieldChange("auth_methods", current.auth_methods, spec.auth_methods, forces_replacement=True)
+        )
+    if entry.managed("config") and spec.config != current.config:
+        reasons.append(FieldChange("config", current.config, spec.config, forces_replacement=True))
+    if definition and current.custom_provider is None:
+        reasons.append(
+            FieldChange("provider", "built-in", "custom_provider", forces_replacement=True)
+        )
+    return reasons
+
+
+def _update(
+    entry: DesiredIntegration, current: RemoteIntegration
+) -> tuple[list[FieldChange], dict[str, Any]]:
+    """Changes of the in-place fields, and the partial PUT body that makes them."""
+    spec = entry.spec
+    changes: list[FieldChange] = []
+    body: dict[str, Any] = {}
+    for name in SIMPLE_FIELDS:
+        after = getattr(spec, name)
+        before = getattr(current, name)
+        if entry.managed(name) and after != before:
+            changes.append(FieldChange(name, before, after))
+            body[name] = after
+    credential_changes = _credential_changes(entry, current)
+    if credential_changes:
+        changes.extend(credential_changes)
+        body["credentials"] = _credentials_body(entry)
+    return changes, body
+
+
+def _credential_changes(entry: DesiredIntegration, current: RemoteIntegration) -> list[FieldChange]:
+    wanted = entry.spec.credentials
+    if not entry.managed("credentials") or wanted is None:
+        return []
+    have = current.credentials
+    before_type = have.type if have else None
+    before_id = have.client_id if have else None
+    before_last4 = have.redacted_client_secret if have else None
+    after_last4 = entry.client_secret.last4 if entry.client_secret is not None else None
+    changes: list[FieldChange] = []
+    if wanted.type != before_type:
+        changes.append(FieldChange("credentials.type", before_type, wanted.type))
+    if wanted.client_id != before_id:
+        changes.append(FieldChange("credentials.client_id", before_id, wanted.client_id))
+    if after_last4 != before_last4 and (after_last4 or before_last4):
+        before = masked(before_last4) if before_last4 else None
+        after = masked(after_last4) if after_last4 else None
+        changes.append(FieldChange("credentials.client_secret", before, after, sensitive=True))
+    return changes
+
+
+def _definition_changes(definition: dict[str, Any], current: RemoteIntegration) -> list[FieldChange]:
+    remote = current.custom_provider or {}
+    return [
+        FieldChange(f"custom_provider.{key}", remote.get(key), value)
+        for key, value in definition.items()
+        if remote.get(key) != value
+    ]

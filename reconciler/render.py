@@ -1,0 +1,134 @@
+"""Renderers: turn a Plan (or an apply result) into text. They never print."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from reconciler.applier import ActionResult, ApplyResult
+from reconciler.plan import Action, ActionKind, FieldChange, Plan
+
+SYMBOLS = {
+    ActionKind.CREATE: ("+", "green"),
+    ActionKind.UPDATE: ("~", "yellow"),
+    ActionKind.REPLACE: ("-/+", "red"),
+    ActionKind.DELETE: ("-", "red"),
+}
+HEADLINES = {
+    ActionKind.CREATE: "will be created",
+    ActionKind.UPDATE: "will be updated in place",
+    ActionKind.REPLACE: "must be replaced",
+    ActionKind.DELETE: "will be deleted",
+}
+DESTROYS = "destroys all its connected accounts"
+
+
+def _style(text: str, color: bool, **styles: Any) -> str:
+    return click.style(text, **styles) if color else text
+
+
+def format_value(value: Any, sensitive: bool = False) -> str:
+    """A field value as shown in a plan: JSON, or the masked form for secrets."""
+    if sensitive and isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _field_line(change: FieldChange, kind: ActionKind, color: bool) -> str:
+    after = format_value(change.after, change.sensitive)
+    if kind is ActionKind.CREATE:
+        return f"      {_style('+', color, fg='green')} {change.path}: {after}"
+    before = format_value(change.before, change.sensitive)
+    line = f"      {_style('~', color, fg='yellow')} {change.path}: {before} → {after}"
+    if change.forces_replacement:
+        line += _style("  # forces replacement", color, fg="red")
+    return line
+
+
+def _action_lines(action: Action, color: bool) -> list[str]:
+    symbol, colour = SYMBOLS[action.kind]
+    name = f"{action.slug} ({action.ownership})"
+    head = f"  {_style(symbol, color, fg=colour, bold=True)} {_style(name, color, bold=True)}"
+    head += f" {HEADLINES[action.kind]}"
+    if action.kind is ActionKind.REPLACE:
+        head += f" ({action.reason}; {DESTROYS})"
+    elif action.kind is ActionKind.DELETE:
+        head += f" ({action.reason}; {DESTROYS})" if action.reason else f" ({DESTROYS})"
+    return [head, *(_field_line(change, action.kind, color) for change in action.fields)]
+
+
+def summary_line(plan: Plan) -> str:
+    counts = plan.summary
+    changes = ", ".join(
+        f"{counts[kind.value]} to {kind.value}" for kind in ActionKind
+    )
+    return (
+        f"Plan: {changes}. {counts['unchanged']} unchanged, {counts['unmanaged']} unmanaged."
+    )
+
+
+def render_text(plan: Plan, *, color: bool = False) -> str:
+    """The plan for a terminal or a CI log, in the spirit of Terraform."""
+    lines: list[str] = []
+    for warning in plan.warnings:
+        lines.append(_style(f"Warning: {warning}", color, fg="yellow"))
+    if lines:
+        lines.append("")
+    if plan.has_changes:
+        lines.append("reconciler will perform the following actions:")
+        lines.append("")
+        for action in plan.actions:
+            lines.extend(_action_lines(action, color))
+            lines.append("")
+    else:
+        lines.append(
+            _style("No changes.", color, fg="green", bold=True)
+            + " The remote integrations match the manifest."
+        )
+        lines.append("")
+    if plan.unmanaged:
+        lines.append("Unmanaged (in WorkOS but not in the manifest; left alone):")
+        for slug, ownership in plan.unmanaged:
+            lines.append(f"  {_style('?', color, fg='cyan')} {slug} ({ownership})")
+        lines.append("")
+    lines.append(_style(summary_line(plan), color, bold=True))
+    return "\n".join(lines) + "\n"
+
+
+def render_json(plan: Plan) -> str:
+    """The JSON plan (DESIGN.md keys), sorted and stable."""
+    return json.dumps(plan.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def render_result_line(result: ActionResult, color: bool = False) -> str:
+    """One line per finished action: outcome, action, identity, duration."""
+    action = result.action
+    mark = _style("ok", color, fg="green") if result.ok else _style("FAILED", color, fg="red")
+    line = f"{mark} {action.kind.value} {action.slug} ({action.ownership}) in {result.duration:.2f}s"
+    if result.error:
+        line += f": {result.error}"
+    return line
+
+
+def render_apply_summary(result: ApplyResult, color: bool = False) -> str:
+    failed = len(result.failed)
+    text = f"Apply complete: {len(result.succeeded)} succeeded, {failed} failed."
+    return _style(text, color, fg="red" if failed else "green", bold=True)
+
+
+def render_apply_json(plan: Plan, result: ApplyResult) -> str:
+    data = plan.to_dict()
+    data["results"] = [
+        {
+            "action": r.action.kind.value,
+            "slug": r.action.slug,
+            "ownership": r.action.ownership,
+            "outcome": r.outcome.value,
+            "error": r.error,
+            "duration": round(r.duration, 3),
+        }
+        for r in result.results
+    ]
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
