@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
+from pydantic.config import JsonDict
 
 from reconciler.secrets import Secret
 
@@ -23,10 +24,31 @@ OWNERSHIPS: tuple[Ownership, ...] = ("user", "organization")
 SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?$"
 SECRET_REFERENCE_PATTERN = r"^\$\{(env|file):([^}]+)\}$"
 SECRET_REFERENCE = re.compile(SECRET_REFERENCE_PATTERN)
+HTTPS_PATTERN = r"^https://"
+NOT_NULL_MESSAGE = "null is not allowed here; omit the key to leave it unmanaged"
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+def _not_null(value: object) -> object:
+    """Reject an explicit null where omitting the key is the only way to say "unmanaged"."""
+    if value is None:
+        raise ValueError(NOT_NULL_MESSAGE)
+    return value
+
+
+def _omit_null_schema(schema: JsonDict) -> None:
+    """JSON Schema of a field that may be omitted but not null: drop the null branch."""
+    options = schema.pop("anyOf", None)
+    schema.pop("default", None)
+    if isinstance(options, list):
+        kept = [option for option in options if option != {"type": "null"}]
+        if len(kept) == 1 and isinstance(kept[0], dict):
+            schema.update(kept[0])
+        else:
+            schema["anyOf"] = kept
 
 
 def _https(value: str | None) -> str | None:
@@ -39,9 +61,21 @@ class CustomProvider(_Strict):
     """A custom OAuth provider's definition. Omitted fields are unmanaged."""
 
     name: str = Field(min_length=1, description="Display name of the provider.")
-    authorization_url: str | None = Field(None, description="OAuth authorization endpoint (https).")
-    token_url: str | None = Field(None, description="OAuth token endpoint (https).")
-    refresh_token_url: str | None = Field(None, description="Refresh endpoint (https), or null.")
+    authorization_url: str | None = Field(
+        None,
+        description="OAuth authorization endpoint (https).",
+        json_schema_extra={"pattern": HTTPS_PATTERN},
+    )
+    token_url: str | None = Field(
+        None,
+        description="OAuth token endpoint (https).",
+        json_schema_extra={"pattern": HTTPS_PATTERN},
+    )
+    refresh_token_url: str | None = Field(
+        None,
+        description="Refresh endpoint (https), or null.",
+        json_schema_extra={"pattern": HTTPS_PATTERN},
+    )
     pkce_enabled: StrictBool = True
     request_scope_separator: str = " "
     scopes_required: StrictBool = False
@@ -60,12 +94,15 @@ class Credentials(_Strict):
     """OAuth credentials: your own app (``custom``) or each organization's own."""
 
     type: CredentialsType
-    client_id: str | None = Field(None, min_length=1)
+    client_id: str | None = Field(None, min_length=1, json_schema_extra=_omit_null_schema)
     client_secret: str | None = Field(
         None,
         pattern=SECRET_REFERENCE_PATTERN,
         description="A reference, never a literal: ${env:NAME} or ${file:path}.",
+        json_schema_extra=_omit_null_schema,
     )
+
+    _no_null = field_validator("client_id", "client_secret", mode="before")(_not_null)
 
     @model_validator(mode="after")
     def _match_type(self) -> Credentials:
@@ -99,9 +136,11 @@ class Integration(_Strict):
         default_factory=_default_auth_methods, min_length=1, description="Creation-only."
     )
     config: dict[str, str] = Field(default_factory=dict, description="Creation-only.")
-    credentials: Credentials | None = None
-    custom_provider: CustomProvider | None = None
+    credentials: Credentials | None = Field(None, json_schema_extra=_omit_null_schema)
+    custom_provider: CustomProvider | None = Field(None, json_schema_extra=_omit_null_schema)
     protect: StrictBool = Field(False, description="Never delete or replace this integration.")
+
+    _no_null = field_validator("credentials", "custom_provider", mode="before")(_not_null)
 
     @property
     def identity(self) -> tuple[str, Ownership]:
@@ -128,8 +167,10 @@ class Manifest(_Strict):
     )
 
     version: Literal[1]
-    settings: Settings | None = None
+    settings: Settings | None = Field(None, json_schema_extra=_omit_null_schema)
     integrations: list[Integration] = Field(default_factory=list)
+
+    _no_null = field_validator("settings", mode="before")(_not_null)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,445 @@
+"""Manifest files to the desired state: parse, validate, merge, resolve secrets.
+
+Every problem of a run, across all files, is collected and raised at once as a
+``ManifestError``; each points at file:line:column. No message carries a secret.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import NoneType, UnionType
+from typing import Any, Union, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from reconciler.errors import ManifestError, Problem
+from reconciler.models import (
+    NOT_NULL_MESSAGE,
+    SECRET_REFERENCE,
+    SLUG_PATTERN,
+    Credentials,
+    CustomProvider,
+    Desired,
+    DesiredIntegration,
+    Integration,
+    Manifest,
+    Settings,
+    Source,
+)
+from reconciler.providers import is_builtin
+from reconciler.secrets import Secret
+from reconciler.yamlsource import Document, describe_value, parse
+
+MANIFEST_SUFFIXES = (".yaml", ".yml")
+SECRET_LITERAL_MESSAGE = (
+    "client_secret must be a reference, not a literal: use ${env:NAME} or ${file:path}"
+)
+SLUG_RULE = (
+    "1 to 64 lowercase letters, digits, '-' or '_', starting and ending with a letter or digit"
+)
+_WHERE: dict[type[BaseModel], str] = {
+    Manifest: "at top level",
+    Settings: "in settings",
+    Integration: "in integration",
+    Credentials: "in credentials",
+    CustomProvider: "in custom_provider",
+}
+_EXPECTED = {
+    "bool_type": "true or false",
+    "string_type": "a string",
+    "int_type": "an integer",
+    "float_type": "a number",
+    "list_type": "a list",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+}
+_BOUNDS = {
+    "less_than_equal": ("at most", "le"),
+    "greater_than_equal": ("at least", "ge"),
+    "less_than": ("less than", "lt"),
+    "greater_than": ("greater than", "gt"),
+}
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """A valid integration of one file, with where it was written."""
+
+    spec: Integration
+    doc: Document
+    index: int
+
+    @property
+    def source(self) -> Source:
+        mark = self.doc.locate(("integrations", self.index))
+        return Source(self.doc.file, mark.line, mark.column)
+
+    def problem(self, message: str, *path: str, key: bool = False) -> Problem:
+        mark = self.doc.locate(("integrations", self.index, *path), key=key)
+        return Problem(self.doc.file, mark.line, mark.column, message)
+
+    def place(self, *path: str) -> str:
+        mark = self.doc.locate(("integrations", self.index, *path), key=True)
+        return f"{self.doc.file}:{mark.line}:{mark.column}"
+
+
+@dataclass
+class _File:
+    """One manifest file: what validated, and whether it gave settings."""
+
+    doc: Document
+    settings_given: bool = False
+    settings: Settings | None = None
+    entries: list[_Entry] = field(default_factory=list)
+
+
+def load(
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    environ: Mapping[str, str] | None = None,
+    resolve_secrets: bool = True,
+) -> Desired:
+    """Load, validate and merge manifest files and directories into a ``Desired``."""
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]
+    problems: list[Problem] = []
+    if not paths:
+        raise ManifestError([Problem(".", 0, 0, "no manifest file given")])
+    files = [_load_file(display, path, problems) for display, path in _files(paths, problems)]
+    entries = [entry for file in files for entry in file.entries]
+    settings = _one_settings(files, problems)
+    problems.extend(_identity_problems(entries))
+    problems.extend(_custom_provider_problems(entries))
+    environ = os.environ if environ is None else environ
+    integrations = []
+    for entry in entries:
+        secret = _resolve_secret(entry, environ, problems) if resolve_secrets else None
+        integrations.append(DesiredIntegration(entry.spec, entry.source, secret))
+    if problems:
+        raise ManifestError(problems)
+    return Desired(
+        integrations=tuple(integrations),
+        settings=settings,
+        files=tuple(file.doc.file for file in files),
+    )
+
+
+def _files(
+    paths: Iterable[str | os.PathLike[str]], problems: list[Problem]
+) -> list[tuple[str, Path]]:
+    """The manifest files to read, as (name to show, path), each once."""
+    found: list[tuple[str, Path]] = []
+    for given in paths:
+        display, path = os.fspath(given), Path(given)
+        if path.is_dir():
+            inside = sorted(
+                (c for c in path.iterdir() if c.suffix in MANIFEST_SUFFIXES and c.is_file()),
+                key=lambda child: child.name,
+            )
+            if not inside:
+                problems.append(Problem(display, 0, 0, "no *.yaml or *.yml manifest in directory"))
+            found.extend((os.path.join(display, child.name), child) for child in inside)
+        elif path.exists():
+            found.append((display, path))
+        else:
+            problems.append(Problem(display, 0, 0, "no such file or directory"))
+    seen: set[Path] = set()
+    unique = []
+    for display, path in found:
+        if path.resolve() not in seen:
+            seen.add(path.resolve())
+            unique.append((display, path))
+    return unique
+
+
+def _load_file(display: str, path: Path, problems: list[Problem]) -> _File:
+    """Parse and validate one file; its valid integrations survive its problems."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        problems.append(Problem(display, 0, 0, f"cannot read: {error.strerror or error}"))
+        return _File(Document(display, None))
+    doc = parse(data, display)
+    problems.extend(doc.problems)
+    file = _File(doc)
+    root = doc.root
+    if doc.fatal:
+        return file
+    if root is None or root.value is None:
+        problems.append(
+            Problem(display, 0, 0, "empty manifest; expected a mapping with version: 1")
+        )
+        return file
+    if root.entries is None:
+        shown = describe_value(root.value)
+        message = f"a manifest must be a mapping with version: 1, not {shown}"
+        problems.append(Problem(display, root.mark.line, root.mark.column, message))
+        return file
+    try:
+        manifest = Manifest.model_validate(root.value)
+    except ValidationError as error:
+        details = _relevant(error.errors(include_url=False))
+        problems.extend(_problem_for(doc, detail) for detail in details)
+        if any(detail["loc"] == ("version",) for detail in details):
+            return file
+        file.settings, valid = _valid_parts(root.value, details)
+    else:
+        file.settings, valid = manifest.settings, list(enumerate(manifest.integrations))
+    file.settings_given = "settings" in root.entries
+    file.entries = [_Entry(spec, doc, index) for index, spec in valid]
+    return file
+
+
+def _relevant(details: list[ErrorDetails]) -> list[ErrorDetails]:
+    """A wrong version makes every other error of the file moot."""
+    wrong_version = [d for d in details if d["loc"] == ("version",) and d["type"] != "missing"]
+    return wrong_version or details
+
+
+def _valid_parts(
+    data: dict[str, Any], details: list[ErrorDetails]
+) -> tuple[Settings | None, list[tuple[int, Integration]]]:
+    """The settings and integrations of a file that have no error of their own."""
+    locs = [detail["loc"] for detail in details]
+    settings = None
+    if not any(loc[:1] == ("settings",) for loc in locs) and isinstance(data.get("settings"), dict):
+        settings = Settings.model_validate(data["settings"])
+    items = data.get("integrations")
+    if not isinstance(items, list) or ("integrations",) in locs:
+        return settings, []
+    failed = {loc[1] for loc in locs if loc[:1] == ("integrations",) and len(loc) > 1}
+    valid = [(i, item) for i, item in enumerate(items) if i not in failed]
+    return settings, [(i, Integration.model_validate(item)) for i, item in valid]
+
+
+def _problem_for(doc: Document, detail: ErrorDetails) -> Problem:
+    """A pydantic error as a problem at the YAML node it is about."""
+    loc: Loc = tuple(detail["loc"])
+    if detail["type"] == "extra_forbidden":
+        mark = doc.locate(loc, key=True)
+    elif detail["type"] == "missing":
+        mark = doc.locate(loc[:-1])
+    else:
+        mark = doc.locate(loc)
+    return Problem(doc.file, mark.line, mark.column, _message(detail, loc))
+
+
+def _message(detail: ErrorDetails, loc: Loc) -> str:
+    """A human message for one pydantic error; never shows a credential's value."""
+    kind, value, ctx = detail["type"], detail["input"], detail.get("ctx", {})
+    model, relative = _split(loc)
+    label = _label(relative)
+    shown = _kind_of(value) if loc[-1:] == ("credentials",) else describe_value(value)
+    if loc == ("version",):
+        if kind == "missing":
+            return "missing required key 'version' at top level; this reconciler reads version 1"
+        return f"unsupported manifest version {shown}; this reconciler reads version 1"
+    if kind == "extra_forbidden":
+        return _unknown_key(str(relative[0]), model)
+    if kind == "missing":
+        return f"missing required key {relative[0]!r} {_where(model)}"
+    field_info = model.model_fields.get(str(relative[0])) if len(relative) == 1 else None
+    if value is None and field_info is not None and not field_info.is_required():
+        return f"{label}: {NOT_NULL_MESSAGE}"
+    if "client_secret" in loc:
+        return SECRET_LITERAL_MESSAGE
+    if kind == "bool_type" and isinstance(value, str) and value.lower() in ("true", "false"):
+        return f"{label}: expected true or false, got the string {shown}; remove the quotes"
+    if kind in _EXPECTED:
+        return f"{label}: expected {_EXPECTED[kind]}, got {shown}"
+    if kind == "literal_error":
+        return f"{label}: expected {ctx['expected']}, got {shown}"
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") == SLUG_PATTERN:
+        return f"{label}: {shown} is not a valid slug; use {SLUG_RULE}"
+    if kind == "value_error":
+        text = str(ctx["error"])
+        return text if isinstance(value, dict) else f"{label}: {text}, got {shown}"
+    if kind == "string_too_short":
+        return f"{label}: must not be empty"
+    if kind == "too_short":
+        least = ctx["min_length"]
+        return f"{label}: must not be empty" if least == 1 else f"{label}: needs {least}+ items"
+    if kind in _BOUNDS:
+        words, bound = _BOUNDS[kind]
+        return f"{label}: must be {words} {ctx[bound]:g}, got {shown}"
+    return f"{label}: {detail['msg']}"
+
+
+def _unknown_key(key: str, model: type[BaseModel]) -> str:
+    """``unknown key 'scoeps' in integration; did you mean 'scopes'?``"""
+    known = sorted(model.model_fields)
+    close = difflib.get_close_matches(key, known, n=1)
+    hint = f"did you mean {close[0]!r}?" if close else f"expected one of: {', '.join(known)}"
+    return f"unknown key {describe_value(key)} {_where(model)}; {hint}"
+
+
+def _where(model: type[BaseModel]) -> str:
+    return _WHERE.get(model, f"in {model.__name__}")
+
+
+def _split(loc: Loc) -> tuple[type[BaseModel], Loc]:
+    """The innermost model ``loc`` goes through, and the rest of ``loc`` from it."""
+    model: type[BaseModel] = Manifest
+    start = 0
+    annotation: Any = Manifest
+    for index, part in enumerate(loc):
+        annotation = _without_none(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            model, start = annotation, index
+            field_info = annotation.model_fields.get(part) if isinstance(part, str) else None
+            if field_info is None:
+                break
+            annotation = field_info.annotation
+        else:
+            args = get_args(annotation)
+            annotation = args[-1] if args else None
+    return model, loc[start:]
+
+
+def _without_none(annotation: Any) -> Any:
+    if get_origin(annotation) in (Union, UnionType):
+        args = [arg for arg in get_args(annotation) if arg is not NoneType]
+        return args[0] if len(args) == 1 else annotation
+    return annotation
+
+
+def _label(relative: Loc) -> str:
+    """``scopes[2]``, ``config.account``: a path inside one model."""
+    text = ""
+    for part in relative:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
+
+
+def _kind_of(value: object) -> str:
+    """A value's kind only, for places where the value itself may be a secret."""
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return "a number"
+    return describe_value(value)
+
+
+def _one_settings(files: list[_File], problems: list[Problem]) -> Settings:
+    """The one settings block of the run (defaults if none)."""
+    first: _File | None = None
+    for file in files:
+        if not file.settings_given:
+            continue
+        if first is None:
+            first = file
+            continue
+        mark, at = (
+            file.doc.locate(("settings",), key=True),
+            first.doc.locate(("settings",), key=True),
+        )
+        message = (
+            f"settings may appear in one file only; already given at {first.doc.file}:{at.line}"
+        )
+        problems.append(Problem(file.doc.file, mark.line, mark.column, message))
+    return first.settings if first is not None and first.settings is not None else Settings()
+
+
+def _identity_problems(entries: list[_Entry]) -> list[Problem]:
+    """Each (slug, ownership) may be declared once in the whole run."""
+    problems = []
+    first: dict[tuple[str, str], _Entry] = {}
+    for entry in entries:
+        earlier = first.setdefault(entry.spec.identity, entry)
+        if earlier is not entry:
+            slug, ownership = entry.spec.identity
+            message = (
+                f"duplicate integration {slug!r} (ownership {ownership}); "
+                f"first defined at {earlier.source}"
+            )
+            problems.append(entry.problem(message))
+    return problems
+
+
+def _custom_provider_problems(entries: list[_Entry]) -> list[Problem]:
+    """No built-in slug redefined; one shared definition per custom provider."""
+    problems = []
+    definitions: dict[str, _Entry] = {}
+    for entry in entries:
+        provider, slug = entry.spec.custom_provider, entry.spec.slug
+        if provider is None:
+            continue
+        if is_builtin(slug):
+            message = (
+                f"custom_provider given for {slug!r}, a built-in provider; "
+                "a custom provider needs a slug of its own"
+            )
+            problems.append(entry.problem(message, "custom_provider", key=True))
+            continue
+        earlier = definitions.setdefault(slug, entry)
+        if earlier is entry or earlier.spec.ownership == entry.spec.ownership:
+            continue
+        assert earlier.spec.custom_provider is not None
+        differing = _differing(earlier.spec.custom_provider, provider)
+        if differing:
+            message = (
+                f"custom_provider of {slug!r} differs in {', '.join(differing)} from the one at "
+                f"{earlier.place('custom_provider')}; the user and organization integrations "
+                "of a custom provider share one definition"
+            )
+            problems.append(entry.problem(message, "custom_provider", key=True))
+    return problems
+
+
+def _differing(first: CustomProvider, second: CustomProvider) -> list[str]:
+    """The fields both definitions give, with different values."""
+    both = first.model_fields_set & second.model_fields_set
+    return sorted(name for name in both if getattr(first, name) != getattr(second, name))
+
+
+def _resolve_secret(
+    entry: _Entry, environ: Mapping[str, str], problems: list[Problem]
+) -> Secret | None:
+    """The client secret an entry's reference points to; a problem if unusable."""
+    credentials = entry.spec.credentials
+    if credentials is None or credentials.client_secret is None:
+        return None
+    reference = credentials.client_secret
+    match = SECRET_REFERENCE.fullmatch(reference)
+    assert match is not None, "validated by the Credentials model"
+    scheme, target = match.groups()
+    value, failure = (
+        _from_environment(target, environ) if scheme == "env" else _from_file(entry, target)
+    )
+    if failure is not None:
+        message = f"client_secret: {reference}: {failure}"
+        problems.append(entry.problem(message, "credentials", "client_secret"))
+        return None
+    return Secret(value)
+
+
+def _from_environment(name: str, environ: Mapping[str, str]) -> tuple[str, str | None]:
+    value = environ.get(name)
+    if value is None:
+        return "", f"environment variable {name} is not set"
+    if not value:
+        return "", f"environment variable {name} is empty"
+    return value, None
+
+
+def _from_file(entry: _Entry, target: str) -> tuple[str, str | None]:
+    """A secret file's text, relative to the manifest's directory, whitespace stripped."""
+    path = Path(entry.doc.file).parent / target
+    try:
+        value = path.read_bytes().decode("utf-8").strip()
+    except FileNotFoundError:
+        return "", f"no such file {path}"
+    except OSError as error:
+        return "", f"cannot read {path}: {error.strerror or error}"
+    except UnicodeDecodeError:
+        return "", f"{path} is not UTF-8 text"
+    if not value:
+        return "", f"{path} is empty"
+    return value, None

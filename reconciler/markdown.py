@@ -1,0 +1,145 @@
+"""The Markdown plan, for a pull-request comment or a GitHub job summary.
+
+A summary line, a table of actions, and each integration's field diff folded
+in ``<details>``. Whatever the plan's size, the text stays under
+``MAX_CHARS`` and says what it left out; deletes and replaces are listed first
+so that a cut never hides them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from reconciler.plan import Action, ActionKind, Plan
+from reconciler.render import DESTROYS, format_value
+
+MAX_CHARS = 65_000
+SYMBOLS = {
+    ActionKind.CREATE: "➕ create",
+    ActionKind.UPDATE: "✏️ update",
+    ActionKind.REPLACE: "♻️ **replace**",
+    ActionKind.DELETE: "🗑️ **delete**",
+}
+_CELL_ESCAPES = str.maketrans(
+    {"|": "\\|", "<": "&lt;", ">": "&gt;", "&": "&amp;", "`": "\\`", "*": "\\*", "_": "\\_"}
+)
+
+
+def cell(text: str) -> str:
+    """Text made safe for one Markdown table cell (or an HTML summary)."""
+    return " ".join(text.translate(_CELL_ESCAPES).split())
+
+
+def summary_text(plan: Plan) -> str:
+    """``3 to create, 1 to update, 1 to delete, 12 unchanged, 2 unmanaged``."""
+    counts = plan.summary
+    parts = [f"{counts['create']} to create", f"{counts['update']} to update"]
+    if counts["replace"]:
+        parts.append(f"{counts['replace']} to replace")
+    parts += [
+        f"{counts['delete']} to delete",
+        f"{counts['unchanged']} unchanged",
+        f"{counts['unmanaged']} unmanaged",
+    ]
+    return ", ".join(parts)
+
+
+def _review_order(plan: Plan) -> list[Action]:
+    return sorted(plan.actions, key=lambda a: (not a.destructive, a.sort_key))
+
+
+def _row(action: Action) -> str:
+    changes = ", ".join(f"`{f.path}`" for f in action.fields[:8])
+    if len(action.fields) > 8:
+        changes += f" and {len(action.fields) - 8} more"
+    if action.destructive:
+        warning = f"⚠️ {DESTROYS}"
+        if action.kind is ActionKind.REPLACE and action.reason:
+            warning += f" ({cell(action.reason)})"
+        changes = f"{warning}; {changes}" if changes else warning
+    return f"| {SYMBOLS[action.kind]} | `{action.slug}` | {action.ownership} | {changes} |"
+
+
+def _fence(body: str) -> str:
+    longest = max((len(m) for m in re.findall(r"`+", body)), default=0)
+    return "`" * max(3, longest + 1)
+
+
+def _details(action: Action) -> str:
+    lines: list[str] = []
+    for change in action.fields:
+        after = format_value(change.after, change.sensitive)
+        if action.kind is ActionKind.CREATE:
+            lines.append(f"+ {change.path}: {after}")
+            continue
+        lines.append(f"- {change.path}: {format_value(change.before, change.sensitive)}")
+        note = "  # forces replacement" if change.forces_replacement else ""
+        lines.append(f"+ {change.path}: {after}{note}")
+    if action.kind is ActionKind.DELETE:
+        lines.append(f"- {action.slug} ({action.ownership}): {action.reason or 'deleted'}")
+    body = "\n".join(lines)
+    fence = _fence(body)
+    title = f"{action.kind.value} {action.slug} ({action.ownership})"
+    return (
+        f"<details><summary>{cell(title)}</summary>\n\n{fence}diff\n{body}\n{fence}\n\n</details>"
+    )
+
+
+def render_markdown(plan: Plan, *, title: str = "reconciler plan", limit: int = MAX_CHARS) -> str:
+    """The plan as Markdown, never longer than ``limit`` characters."""
+    head = [f"### {title}", "", f"**Plan:** {summary_text(plan)}", ""]
+    destructive = sum(1 for a in plan.actions if a.destructive)
+    if destructive:
+        head += [f"> [!WARNING]\n> {destructive} action(s) delete or replace integrations: "
+                 f"this {DESTROYS.replace('its', 'their')}.", ""]
+    for warning in plan.warnings:
+        head += [f"> {cell(warning)}", ""]
+    if not plan.has_changes:
+        head.append("No changes. The remote integrations match the manifest.")
+    footer = _unmanaged_section(plan)
+    reserve = 400  # room for the "left out" note
+    budget = limit - reserve - len("\n".join(head)) - len(footer)
+    parts: list[str] = []
+    actions = _review_order(plan)
+    rows_shown = 0
+    if actions:
+        table = ["| Action | Slug | Ownership | Changes |", "| --- | --- | --- | --- |"]
+        used = sum(len(line) + 1 for line in table)
+        for action in actions:
+            row = _row(action)
+            if used + len(row) + 1 > budget:
+                break
+            table.append(row)
+            used += len(row) + 1
+            rows_shown += 1
+        budget -= used
+        parts.append("\n".join(table))
+    details_shown = 0
+    for action in actions[:rows_shown]:
+        block = _details(action)
+        if len(block) + 2 > budget:
+            break
+        parts.append(block)
+        budget -= len(block) + 2
+        details_shown += 1
+    left_out = []
+    if rows_shown < len(actions):
+        left_out.append(f"{len(actions) - rows_shown} of {len(actions)} actions left out of the table")
+    if details_shown < rows_shown:
+        left_out.append(f"details of {rows_shown - details_shown} actions left out")
+    if left_out:
+        parts.append(
+            f"_Too large for one comment: {'; '.join(left_out)}. "
+            "Run `reconciler plan` for the full plan._"
+        )
+    text = "\n".join(head) + "\n" + "\n\n".join(parts) + ("\n\n" + footer if footer else "") + "\n"
+    return text
+
+
+def _unmanaged_section(plan: Plan) -> str:
+    if not plan.unmanaged:
+        return ""
+    shown = plan.unmanaged[:50]
+    names = ", ".join(f"`{slug}` ({ownership})" for slug, ownership in shown)
+    more = f" and {len(plan.unmanaged) - len(shown)} more" if len(plan.unmanaged) > 50 else ""
+    return f"**Unmanaged** (in WorkOS, not in the manifest; left alone): {names}{more}."

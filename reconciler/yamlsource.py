@@ -1,0 +1,412 @@
+"""YAML parsing that remembers where every node was written.
+
+PyYAML's event parser (libyaml's when available) feeds a composer of our own:
+YAML 1.2 core scalars (``yes`` stays a string), string keys only, no repeated
+keys, no arbitrary objects, bounded nesting and bounded alias expansion.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final, NamedTuple, Protocol
+
+import yaml
+from yaml.events import (
+    AliasEvent,
+    CollectionEndEvent,
+    CollectionStartEvent,
+    DocumentStartEvent,
+    Event,
+    MappingStartEvent,
+    ScalarEvent,
+)
+
+from reconciler.errors import Problem
+
+MAX_DEPTH: Final = 64
+MAX_ALIAS_NODES: Final = 100_000
+MERGE_KEY: Final = "<<"
+
+_TAG = "tag:yaml.org,2002:"
+_NULL = re.compile(r"~|null|Null|NULL|")
+_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_INT = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
+_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
+_SPECIAL_FLOATS = {
+    **{
+        f"{sign}.{inf}": float(f"{sign}inf")
+        for sign in ("", "+", "-")
+        for inf in ("inf", "Inf", "INF")
+    },
+    **{f".{nan}": float("nan") for nan in ("nan", "NaN", "NAN")},
+}
+_NON_PRINTABLE = yaml.reader.Reader.NON_PRINTABLE
+_NON_STRING_STARTS = frozenset("0123456789+-.~nNtTfF")
+
+
+class EventSource(Protocol):
+    """What the composer needs of a PyYAML parser (C or pure Python)."""
+
+    def get_event(self) -> Event | None: ...
+    def dispose(self) -> None: ...
+
+
+LoaderFactory = Callable[[str], EventSource]
+DEFAULT_LOADER: Final[LoaderFactory] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """A 1-based line and column."""
+
+    line: int
+    column: int
+
+
+class Entry(NamedTuple):
+    """One mapping entry: where its key was written, and its value."""
+
+    key: Mark
+    node: Node
+
+
+@dataclass(slots=True, eq=False)
+class Node:
+    """A composed node: its plain Python value, where it starts, its children."""
+
+    mark: Mark
+    value: Any = None
+    entries: dict[str, Entry] | None = None
+    items: list[Node] | None = None
+    size: int = 1
+
+
+@dataclass(frozen=True)
+class Document:
+    """A parsed file: its root (None if empty or unreadable) and its problems."""
+
+    file: str
+    root: Node | None
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def fatal(self) -> bool:
+        """True when the file could not be parsed at all."""
+        return self.root is None and bool(self.problems)
+
+    def locate(self, path: Sequence[str | int], *, key: bool = False) -> Mark:
+        """Where ``path`` was written: the deepest node reached (its key if ``key``)."""
+        if self.root is None:
+            return Mark(0, 0)
+        node, key_mark = self.root, None
+        for part in path:
+            if node.entries is not None and isinstance(part, str) and part in node.entries:
+                key_mark, node = node.entries[part]
+            elif node.items is not None and isinstance(part, int) and 0 <= part < len(node.items):
+                key_mark, node = None, node.items[part]
+            else:
+                return node.mark
+        return key_mark if key and key_mark is not None else node.mark
+
+
+def describe_value(value: object) -> str:
+    """A short description of a YAML value, for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return repr(value if len(value) <= 40 else value[:37] + "...")
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__
+
+
+def parse(data: bytes, file: str, *, loader: LoaderFactory = DEFAULT_LOADER) -> Document:
+    """Parse one YAML document from ``data``; ``file`` names it in problems."""
+    data = data.removeprefix(codecs.BOM_UTF8)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line, column = _byte_position(data, error.start)
+        message = f"not UTF-8 text (byte 0x{data[error.start]:02x}); save the file as UTF-8"
+        return Document(file, None, [Problem(file, line, column, message)])
+    bad = _NON_PRINTABLE.search(text)
+    if bad is not None:
+        line, column = _text_position(text, bad.start())
+        message = f"character U+{ord(bad.group()):04X} is not allowed in YAML"
+        return Document(file, None, [Problem(file, line, column, message)])
+    composer = _Composer(file)
+    try:
+        source = loader(text)
+        try:
+            root = composer.compose(source)
+        finally:
+            source.dispose()
+    except _FatalProblem as error:
+        return Document(file, None, [*composer.problems, error.problem])
+    except yaml.MarkedYAMLError as error:
+        return Document(file, None, [_syntax_problem(file, text, error)])
+    except yaml.YAMLError as error:
+        return Document(file, None, [Problem(file, 0, 0, f"invalid YAML: {error}")])
+    return Document(file, root, composer.problems)
+
+
+def _byte_position(data: bytes, offset: int) -> tuple[int, int]:
+    start = data.rfind(b"\n", 0, offset) + 1
+    prefix = data[start:offset].decode("utf-8", errors="replace")
+    return data.count(b"\n", 0, offset) + 1, len(prefix) + 1
+
+
+def _text_position(text: str, offset: int) -> tuple[int, int]:
+    return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def _syntax_problem(file: str, text: str, error: yaml.MarkedYAMLError) -> Problem:
+    mark = error.problem_mark or error.context_mark
+    line, column = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
+    message = f"invalid YAML: {error.problem or error.context or 'syntax error'}"
+    if error.problem and error.context:
+        where = f" at line {error.context_mark.line + 1}" if error.context_mark else ""
+        message += f" ({error.context}{where})"
+    if mark is not None and text[mark.index : mark.index + 1] == "\t":
+        message += "; indent with spaces, not tabs"
+    return Problem(file, line, column, message)
+
+
+class _FatalProblem(Exception):
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+
+
+@dataclass(slots=True, eq=False)
+class _Frame:
+    """A collection being composed."""
+
+    node: Node
+    anchor: str | None
+    key: tuple[str | None, Mark] | None = None
+    merges: list[Node] = field(default_factory=list)
+
+
+class _Composer:
+    """Builds ``Node``s from parser events, without recursion."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.problems: list[Problem] = []
+        self.anchors: dict[str, Node] = {}
+        self.open_anchors: set[str] = set()
+        self.stack: list[_Frame] = []
+        self.root: Node | None = None
+        self.composed = 0
+        self.aliased = 0
+
+    def compose(self, source: EventSource) -> Node | None:
+        documents = 0
+        while (event := source.get_event()) is not None:
+            if isinstance(event, ScalarEvent):
+                self._attach(self._scalar(event))
+            elif isinstance(event, CollectionStartEvent):
+                self._open(event)
+            elif isinstance(event, CollectionEndEvent):
+                self._close()
+            elif isinstance(event, AliasEvent):
+                self._attach(self._alias(event))
+            elif isinstance(event, DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    raise self._fatal(event, "a manifest holds one YAML document; found another")
+        return self.root
+
+    def _problem(self, mark: Mark, message: str) -> None:
+        self.problems.append(Problem(self.file, mark.line, mark.column, message))
+
+    def _fatal(self, event: Event, message: str) -> _FatalProblem:
+        mark = _mark(event)
+        return _FatalProblem(Problem(self.file, mark.line, mark.column, message))
+
+    def _scalar(self, event: ScalarEvent) -> Node:
+        self.composed += 1
+        mark = _mark(event)
+        node = Node(mark, _resolve(event))
+        tag = event.tag
+        if tag is not None and tag != "!":
+            if _tag_kind(tag) == "other":
+                self._problem(mark, f"unsupported YAML tag {_short_tag(tag)}")
+            elif not _matches_tag(tag, event.value):
+                self._problem(mark, f"value does not match its tag {_short_tag(tag)}")
+        if event.anchor is not None:
+            self.anchors[event.anchor] = node
+        return node
+
+    def _open(self, event: CollectionStartEvent) -> None:
+        if len(self.stack) >= MAX_DEPTH:
+            raise self._fatal(event, f"nesting deeper than {MAX_DEPTH} levels")
+        self.composed += 1
+        mark = _mark(event)
+        is_mapping = isinstance(event, MappingStartEvent)
+        expected = "map" if is_mapping else "seq"
+        if event.tag not in (None, "!", _TAG + expected):
+            self._problem(mark, f"unsupported YAML tag {_short_tag(event.tag or '')}")
+        node = Node(mark, entries={}) if is_mapping else Node(mark, items=[])
+        if event.anchor is not None:
+            self.open_anchors.add(event.anchor)
+        self.stack.append(_Frame(node, event.anchor))
+
+    def _close(self) -> None:
+        frame = self.stack.pop()
+        node = frame.node
+        if node.entries is not None:
+            for merged in frame.merges:
+                for name, entry in (merged.entries or {}).items():
+                    if name not in node.entries:
+                        node.entries[name] = entry
+            node.value = {name: entry.node.value for name, entry in node.entries.items()}
+        else:
+            node.value = [item.value for item in node.items or ()]
+        if frame.anchor is not None:
+            self.open_anchors.discard(frame.anchor)
+            self.anchors[frame.anchor] = node
+        self._attach(node)
+
+    def _alias(self, event: AliasEvent) -> Node:
+        name = event.anchor or ""
+        if name in self.open_anchors:
+            raise self._fatal(event, f"alias *{name} refers to a node that contains it")
+        node = self.anchors.get(name)
+        if node is None:
+            raise self._fatal(event, f"alias *{name} refers to no anchor (define &{name} first)")
+        self.aliased += node.size
+        if self.aliased > max(MAX_ALIAS_NODES, self.composed):
+            raise self._fatal(
+                event, f"aliases expand this document beyond {MAX_ALIAS_NODES:,} nodes; refused"
+            )
+        return node
+
+    def _attach(self, node: Node) -> None:
+        if not self.stack:
+            self.root = node
+            return
+        frame = self.stack[-1]
+        parent = frame.node
+        parent.size += node.size
+        if parent.items is not None:
+            parent.items.append(node)
+        elif frame.key is None:
+            frame.key = (self._key_name(node), node.mark)
+        else:
+            name, key_mark = frame.key
+            frame.key = None
+            self._add_entry(frame, name, key_mark, node)
+
+    def _key_name(self, node: Node) -> str | None:
+        if node.entries is not None or node.items is not None:
+            self._problem(node.mark, f"a mapping key must be a string, not {_kind(node)}")
+            return None
+        if not isinstance(node.value, str):
+            shown = describe_value(node.value)
+            self._problem(node.mark, f'key {shown} is not a string; quote it ("{shown}")')
+            return None
+        return node.value
+
+    def _add_entry(self, frame: _Frame, name: str | None, key_mark: Mark, node: Node) -> None:
+        entries = frame.node.entries
+        assert entries is not None
+        if name is None:
+            return
+        if name == MERGE_KEY:
+            merged = node.items if node.items is not None else [node]
+            if all(item.entries is not None for item in merged):
+                frame.merges.extend(merged)
+                return
+            self._problem(node.mark, "a merge key (<<) takes a mapping or a list of mappings")
+            return
+        first = entries.get(name)
+        if first is not None:
+            self._problem(key_mark, f"repeated key {name!r} (first at line {first.key.line})")
+            return
+        entries[name] = Entry(key_mark, node)
+
+
+def _mark(event: Event) -> Mark:
+    start = event.start_mark
+    return Mark(start.line + 1, start.column + 1) if start is not None else Mark(0, 0)
+
+
+def _kind(node: Node) -> str:
+    return "a mapping" if node.entries is not None else "a list"
+
+
+def _tag_kind(tag: str) -> str:
+    name = tag.removeprefix(_TAG) if tag.startswith(_TAG) else ""
+    if name == "str":
+        return "str"
+    return "core" if name in ("null", "bool", "int", "float") else "other"
+
+
+def _short_tag(tag: str) -> str:
+    return "!!" + tag.removeprefix(_TAG)
+
+
+def _matches_tag(tag: str, text: str) -> bool:
+    name = tag.removeprefix(_TAG)
+    return (
+        name == "str"
+        or _plain_kind(text) == name
+        or (name == "float" and _plain_kind(text) == "int")
+    )
+
+
+def _plain_kind(text: str) -> str:
+    if _NULL.fullmatch(text):
+        return "null"
+    if text in _BOOL:
+        return "bool"
+    if _INT.fullmatch(text):
+        return "int"
+    if _FLOAT.fullmatch(text) or text in _SPECIAL_FLOATS:
+        return "float"
+    return "str"
+
+
+def _resolve(event: ScalarEvent) -> Any:
+    """The value of a scalar: YAML 1.2 core schema for plain and core-tagged ones."""
+    text = event.value
+    if event.tag is None:
+        if not event.implicit[0] or (text and text[0] not in _NON_STRING_STARTS):
+            return text
+        kind = _plain_kind(text)
+    elif (
+        event.tag.startswith(_TAG)
+        and _tag_kind(event.tag) == "core"
+        and _matches_tag(event.tag, text)
+    ):
+        kind = event.tag.removeprefix(_TAG)
+    else:
+        return text
+    return _construct(kind, text)
+
+
+def _construct(kind: str, text: str) -> Any:
+    if kind == "null":
+        return None
+    if kind == "bool":
+        return _BOOL[text]
+    if kind == "int":
+        try:
+            if text.startswith(("0o", "0x")):
+                return int(text[2:], 8 if text[1] == "o" else 16)
+            return int(text)
+        except ValueError:  # beyond Python's int-from-string digit limit: keep the text
+            return text
+    if kind == "float":
+        return _SPECIAL_FLOATS[text] if text in _SPECIAL_FLOATS else float(text)
+    return text

@@ -1,0 +1,69 @@
+"""End to end over real loopback: `reconciler` processes against `reconciler emulator`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import yaml
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+CANARIES = {
+    "GITHUB_CLIENT_SECRET": "demo-github-secret-b7c4",
+    "ACME_CRM_CLIENT_SECRET": "canary-acme-secret-Q1w2",
+}
+
+
+def reconciler(base_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "WORKOS_API_KEY": "sk_test_emulator",
+        "WORKOS_BASE_URL": base_url,
+        "NO_COLOR": "1",
+        **CANARIES,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "reconciler", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_examples_plan_apply_plan_over_loopback(live_emulator: str) -> None:
+    with httpx.Client(base_url=live_emulator) as http:
+        http.post("/_emulator/reset").raise_for_status()
+    manifest = str(EXAMPLES / "integrations.yaml")
+    seed_env = {"Authorization": "Bearer sk_test_emulator"}
+    with httpx.Client(base_url=live_emulator, headers=seed_env) as http:
+        for body in yaml.safe_load((EXAMPLES / "remote-seed.yaml").read_text()):
+            http.post("/data-integrations", json=body).raise_for_status()
+
+    first = reconciler(live_emulator, "plan", "-f", manifest, "--detailed-exitcode")
+    assert first.returncode == 2, first.stderr
+    assert "will be created" in first.stdout
+    assert "will be updated in place" in first.stdout
+    assert "? notion (user)" in first.stdout
+    assert "legacy-tracker" not in first.stdout
+
+    applied = reconciler(live_emulator, "apply", "-f", manifest, "--yes")
+    assert applied.returncode == 0, applied.stderr + applied.stdout
+    with httpx.Client(base_url=live_emulator) as http:
+        writes_after_apply = http.get("/_emulator/stats").json()["by_method"]
+
+    second = reconciler(live_emulator, "apply", "-f", manifest, "--yes")
+    assert second.returncode == 0
+    assert "No changes." in second.stdout
+    with httpx.Client(base_url=live_emulator) as http:
+        writes_now = http.get("/_emulator/stats").json()["by_method"]
+    for method in ("POST", "PUT", "DELETE"):
+        assert writes_now.get(method, 0) == writes_after_apply.get(method, 0)
+
+    for result in (first, applied, second):
+        for secret in CANARIES.values():
+            assert secret not in result.stdout + result.stderr

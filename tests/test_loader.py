@@ -1,0 +1,285 @@
+"""Tests of the manifest loader: the fixture corpus, valid manifests, and edge cases."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from reconciler.errors import ManifestError, Problem
+from reconciler.loader import load
+from reconciler.models import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+MANIFESTS = Path("tests/manifests")
+ENVIRON = {"SET_SECRET": "s3cr3t-value", "EMPTY_SECRET": "", "GITHUB_CLIENT_SECRET": "gh-0001"}
+EXPECT = re.compile(r"^# expect: (\d+):(\d+): (.+)$", re.MULTILINE)
+LITERAL_SECRET = re.compile(r"client_secret:\s*(?!\$\{)(\S+)")
+
+
+@pytest.fixture(autouse=True)
+def _at_project_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fixture paths are given relative, as a user would."""
+    monkeypatch.chdir(ROOT)
+
+
+def _problems(paths: list[str | Path], environ: dict[str, str] | None = None) -> list[Problem]:
+    with pytest.raises(ManifestError) as caught:
+        load(paths, environ=ENVIRON if environ is None else environ)
+    return caught.value.problems
+
+
+def _expected(file: Path) -> list[tuple[str, int, int, str]]:
+    text = file.read_text(encoding="utf-8")
+    return [
+        (str(file), int(line), int(column), message)
+        for line, column, message in EXPECT.findall(text)
+    ]
+
+
+def _check(problems: list[Problem], expected: list[tuple[str, int, int, str]]) -> None:
+    assert expected, "a fixture states at least one expected problem"
+    assert len(problems) == len(expected), [str(p) for p in problems]
+    for file, line, column, fragment in expected:
+        matching = [
+            p
+            for p in problems
+            if (p.file, p.line, p.column) == (file, line, column) and fragment in p.message
+        ]
+        assert matching, (
+            f"no problem {file}:{line}:{column}: {fragment!r} in {[str(p) for p in problems]}"
+        )
+
+
+def _literal_secrets(file: Path) -> list[str]:
+    return LITERAL_SECRET.findall(file.read_text(encoding="utf-8"))
+
+
+INVALID = sorted((MANIFESTS / "invalid").glob("*.yaml"))
+MULTI = sorted(path for path in (MANIFESTS / "multi").iterdir() if path.is_dir())
+
+
+def test_the_corpus_is_there() -> None:
+    assert len(INVALID) >= 30
+    assert len(MULTI) >= 3
+
+
+@pytest.mark.parametrize("file", INVALID, ids=lambda path: path.stem)
+def test_invalid_manifest(file: Path) -> None:
+    problems = _problems([str(file)])
+    _check(problems, _expected(file))
+    for literal in _literal_secrets(file):
+        assert all(literal not in str(problem) for problem in problems)
+
+
+@pytest.mark.parametrize("directory", MULTI, ids=lambda path: path.name)
+def test_invalid_run_of_several_files(directory: Path) -> None:
+    files = sorted(directory.glob("*.y*ml"))
+    problems = _problems([str(directory)])
+    _check(problems, [expected for file in files for expected in _expected(file)])
+
+
+def test_literal_secret_is_never_echoed() -> None:
+    problems = _problems([str(MANIFESTS / "invalid" / "literal-secret.yaml")])
+    assert "gh-hunter2-literal" not in "\n".join(str(p) for p in problems)
+    assert "gh-hunter2-literal" not in str(ManifestError(problems))
+
+
+def test_every_problem_of_a_file_is_reported_at_once() -> None:
+    problems = _problems([str(MANIFESTS / "invalid" / "three-errors.yaml")])
+    assert [(p.line, p.column) for p in problems] == [(7, 14), (9, 5), (11, 16)]
+
+
+def test_problems_of_every_file_are_reported_together_and_sorted() -> None:
+    problems = _problems([str(MANIFESTS / "multi" / "problems-in-every-file")])
+    assert [Path(p.file).name for p in problems] == ["a.yaml", "b.yaml", "c.yaml"]
+    assert problems == sorted(problems)
+
+
+def test_full_manifest() -> None:
+    desired = load([str(MANIFESTS / "valid" / "full.yaml")], environ=ENVIRON)
+    assert desired.files == ("tests/manifests/valid/full.yaml",)
+    assert desired.settings == Settings(prune=False, ignore=["legacy-*"], max_delete_fraction=0.3)
+    github, acme_user, snowflake, acme_org = desired.integrations
+    assert github.identity == ("github", "user")
+    assert str(github.source) == "tests/manifests/valid/full.yaml:8:5"
+    assert github.spec.model_fields_set == {
+        "slug",
+        "ownership",
+        "description",
+        "enabled",
+        "scopes",
+        "credentials",
+        "protect",
+    }
+    assert github.spec.scopes == ["repo", "read:org"]
+    assert github.client_secret is not None
+    assert github.client_secret.reveal() == "gh-0001"
+    assert acme_user.spec.model_fields_set == {"slug", "custom_provider", "credentials"}
+    assert not acme_user.managed("enabled")
+    assert acme_user.spec.enabled is False
+    assert acme_user.spec.auth_methods == ["oauth"]
+    assert acme_user.client_secret is None
+    provider = acme_user.spec.custom_provider
+    assert provider is not None
+    assert provider.model_fields_set == {"name", "authorization_url", "token_url"}
+    assert snowflake.managed("description") and snowflake.spec.description is None
+    assert snowflake.managed("scopes") and snowflake.spec.scopes is None
+    assert snowflake.spec.config == {"account": "xy12345"}
+    assert acme_org.identity == ("acme-crm", "organization")
+
+
+def test_file_secret_is_relative_to_the_manifest_and_stripped() -> None:
+    desired = load([MANIFESTS / "valid" / "full.yaml"], environ=ENVIRON)
+    snowflake = desired.integrations[2]
+    assert snowflake.client_secret is not None
+    assert snowflake.client_secret.reveal() == "snowflake-file-secret-4321"
+
+
+def test_secrets_come_from_the_process_environment_by_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GITHUB_CLIENT_SECRET", "from-os-environ")
+    desired = load([MANIFESTS / "valid" / "full.yaml"])
+    secret = desired.integrations[0].client_secret
+    assert secret is not None and secret.reveal() == "from-os-environ"
+
+
+def test_without_resolving_secrets_references_are_only_checked() -> None:
+    desired = load([MANIFESTS / "valid" / "full.yaml"], environ={}, resolve_secrets=False)
+    assert all(entry.client_secret is None for entry in desired.integrations)
+    literal = MANIFESTS / "invalid" / "literal-secret.yaml"
+    with pytest.raises(ManifestError, match="must be a reference"):
+        load([literal], environ={}, resolve_secrets=False)
+
+
+def test_minimal_manifest_has_default_settings() -> None:
+    desired = load(["tests/manifests/valid/minimal.yaml"], environ={})
+    assert desired.integrations == ()
+    assert desired.settings == Settings()
+
+
+def test_anchors_and_merge_keys() -> None:
+    desired = load([MANIFESTS / "valid" / "anchors.yaml"], environ={})
+    user, organization, billing = desired.integrations
+    assert organization.identity == ("acme-crm", "organization")
+    assert organization.spec.description == "Acme CRM for organizations"
+    assert organization.spec.custom_provider == user.spec.custom_provider
+    assert billing.spec.custom_provider == user.spec.custom_provider
+    assert organization.spec.credentials == user.spec.credentials
+
+
+def test_directory_is_read_in_name_order_without_recursion() -> None:
+    desired = load([MANIFESTS / "valid" / "directory"], environ={})
+    assert desired.files == (
+        "tests/manifests/valid/directory/10-builtin.yaml",
+        "tests/manifests/valid/directory/20-custom.yml",
+        "tests/manifests/valid/directory/30-settings.yaml",
+    )
+    assert [entry.identity for entry in desired.integrations] == [
+        ("github", "user"),
+        ("slack", "user"),
+        ("acme-crm", "user"),
+        ("acme-crm", "organization"),
+    ]
+    assert desired.settings.prune is True
+    assert desired.integrations[2].source.file == "tests/manifests/valid/directory/20-custom.yml"
+
+
+def test_several_files_merge_and_a_file_given_twice_is_read_once() -> None:
+    directory = MANIFESTS / "valid" / "directory"
+    desired = load([directory / "20-custom.yml", directory, "tests/manifests/valid/minimal.yaml"])
+    assert desired.files == (
+        "tests/manifests/valid/directory/20-custom.yml",
+        "tests/manifests/valid/directory/10-builtin.yaml",
+        "tests/manifests/valid/directory/30-settings.yaml",
+        "tests/manifests/valid/minimal.yaml",
+    )
+    assert len(desired.integrations) == 4
+
+
+def test_missing_path_and_directory_without_manifest(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("no manifest here\n")
+    problems = _problems([tmp_path / "absent.yaml", tmp_path])
+    assert [(p.file, p.line, p.message) for p in problems] == [
+        (str(tmp_path), 0, "no *.yaml or *.yml manifest in directory"),
+        (str(tmp_path / "absent.yaml"), 0, "no such file or directory"),
+    ]
+
+
+def test_no_path_at_all() -> None:
+    with pytest.raises(ManifestError, match="no manifest file given"):
+        load([])
+
+
+def test_zero_byte_file(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.yaml"
+    empty.write_bytes(b"")
+    problems = _problems([empty])
+    assert [str(p) for p in problems] == [
+        f"{empty}: empty manifest; expected a mapping with version: 1"
+    ]
+
+
+def test_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    manifest = tmp_path / "bom.yaml"
+    manifest.write_bytes(b"\xef\xbb\xbfversion: 1\nintegrations:\n  - slug: github\n")
+    desired = load([manifest], environ={})
+    assert desired.integrations[0].source.line == 3
+
+
+def test_non_utf8_file(tmp_path: Path) -> None:
+    manifest = tmp_path / "latin1.yaml"
+    manifest.write_bytes(
+        "version: 1\nintegrations:\n  - slug: github\n    description: café\n".encode("latin-1")
+    )
+    (problem,) = _problems([manifest])
+    assert (problem.line, problem.column) == (4, 21)
+    assert "not UTF-8" in problem.message
+
+
+def test_billion_laughs(tmp_path: Path) -> None:
+    lines = [
+        "version: 1",
+        'a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]',
+    ]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
+    manifest = tmp_path / "laughs.yaml"
+    manifest.write_text("\n".join(lines) + "\n")
+    (problem,) = _problems([manifest])
+    assert "aliases expand this document beyond" in problem.message
+
+
+def test_very_deep_nesting(tmp_path: Path) -> None:
+    manifest = tmp_path / "deep.yaml"
+    manifest.write_text("version: 1\nintegrations: " + "[" * 10_000 + "]" * 10_000 + "\n")
+    (problem,) = _problems([manifest])
+    assert "nesting" in problem.message  # libyaml's own limit, or ours
+    assert problem.line == 2
+
+
+def test_unreadable_secret_file_is_named_but_not_read_out(tmp_path: Path) -> None:
+    (tmp_path / "secret.txt").write_bytes(b"\xff\xfe-not-text")
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(
+        "version: 1\nintegrations:\n  - slug: github\n    credentials:\n      type: custom\n"
+        "      client_id: app\n      client_secret: ${file:secret.txt}\n"
+    )
+    (problem,) = _problems([manifest])
+    assert (problem.line, problem.column) == (7, 22)
+    assert (
+        problem.message
+        == f"client_secret: ${{file:secret.txt}}: {tmp_path / 'secret.txt'} is not UTF-8 text"
+    )
+
+
+def test_messages_never_carry_a_resolved_secret(tmp_path: Path) -> None:
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(
+        "version: 1\nintegrations:\n  - slug: github\n    colour: red\n    credentials:\n"
+        "      type: custom\n      client_id: app\n"
+        "      client_secret: ${env:GITHUB_CLIENT_SECRET}\n"
+    )
+    problems = _problems([manifest])
+    assert ENVIRON["GITHUB_CLIENT_SECRET"] not in str(ManifestError(problems))
