@@ -116,9 +116,7 @@ async def apply_plan(
     return ApplyResult(tuple(results[i] for i, _ in indexed))
 
 
-async def _gather(
-    run: Callable[[int, Action], Any], actions: Sequence[tuple[int, Action]]
-) -> None:
+async def _gather(run: Callable[[int, Action], Any], actions: Sequence[tuple[int, Action]]) -> None:
     async with asyncio.TaskGroup() as group:
         for index, action in actions:
             group.create_task(run(index, action))

@@ -113,7 +113,9 @@ def _api_error(response: httpx.Response) -> ApiError:
         errors = body.get("errors")
         if isinstance(errors, list) and errors:
             details = "; ".join(
-                f"{e.get('field', '?')}: {e.get('message', '')}" for e in errors if isinstance(e, dict)
+                f"{e.get('field', '?')}: {e.get('message', '')}"
+                for e in errors
+                if isinstance(e, dict)
             )
             message = f"{message} ({details})"
     kind: type[ApiError] = ApiError
@@ -174,7 +176,9 @@ class ApiClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def list_integrations(self, ownership: Ownership | None = None) -> list[RemoteIntegration]:
+    async def list_integrations(
+        self, ownership: Ownership | None = None
+    ) -> list[RemoteIntegration]:
         """Every integration, following ``list_metadata.after`` to the last page."""
         found: list[RemoteIntegration] = []
         params: dict[str, str | int] = {"limit": PAGE_LIMIT, "order": "asc"}
@@ -201,7 +205,9 @@ class ApiClient:
         answer = await self._request("POST", "/data-integrations", json=body, headers=headers)
         return RemoteIntegration.model_validate(answer)
 
-    async def update(self, slug: str, ownership: Ownership, body: dict[str, Any]) -> RemoteIntegration:
+    async def update(
+        self, slug: str, ownership: Ownership, body: dict[str, Any]
+    ) -> RemoteIntegration:
         answer = await self._request("PUT", _integration_path(slug, ownership), json=body)
         return RemoteIntegration.model_validate(answer)
 
@@ -250,7 +256,9 @@ class ApiClient:
     ) -> Any:
         self.requests_sent += 1
         try:
-            response = await self._http.request(method, path, params=params, json=json, headers=headers)
+            response = await self._http.request(
+                method, path, params=params, json=json, headers=headers
+            )
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
             error = TransportError(f"{method} {path}: {type(exc).__name__}")
             raise _Retryable(error, None) from None

@@ -90,8 +90,11 @@ def render_markdown(plan: Plan, *, title: str = "reconciler plan", limit: int = 
     head = [f"### {title}", "", f"**Plan:** {summary_text(plan)}", ""]
     destructive = sum(1 for a in plan.actions if a.destructive)
     if destructive:
-        head += [f"> [!WARNING]\n> {destructive} action(s) delete or replace integrations: "
-                 f"this {DESTROYS.replace('its', 'their')}.", ""]
+        head += [
+            f"> [!WARNING]\n> {destructive} action(s) delete or replace integrations: "
+            f"this {DESTROYS.replace('its', 'their')}.",
+            "",
+        ]
     for warning in plan.warnings:
         head += [f"> {cell(warning)}", ""]
     if not plan.has_changes:
@@ -124,7 +127,9 @@ def render_markdown(plan: Plan, *, title: str = "reconciler plan", limit: int = 
         details_shown += 1
     left_out = []
     if rows_shown < len(actions):
-        left_out.append(f"{len(actions) - rows_shown} of {len(actions)} actions left out of the table")
+        left_out.append(
+            f"{len(actions) - rows_shown} of {len(actions)} actions left out of the table"
+        )
     if details_shown < rows_shown:
         left_out.append(f"details of {rows_shown - details_shown} actions left out")
     if left_out:

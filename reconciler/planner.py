@@ -71,9 +71,7 @@ def plan(desired: Desired, remote: Sequence[RemoteIntegration]) -> Plan:
                 Action(
                     ActionKind.REPLACE,
                     *identity,
-                    fields=tuple(
-                        [*reasons, *changes, *_definition_changes(definition, current)]
-                    ),
+                    fields=tuple([*reasons, *changes, *_definition_changes(definition, current)]),
                     reason="; ".join(f"{r.path} cannot change in place" for r in reasons),
                     body=created.body,
                     desired=entry,
@@ -87,7 +85,9 @@ def plan(desired: Desired, remote: Sequence[RemoteIntegration]) -> Plan:
             definition_changes = _definition_changes(definition, current)
             if definition_changes:
                 changes.extend(definition_changes)
-                body["custom_provider"] = {c.path.split(".", 1)[1]: c.after for c in definition_changes}
+                body["custom_provider"] = {
+                    c.path.split(".", 1)[1]: c.after for c in definition_changes
+                }
         if changes:
             actions.append(
                 Action(
@@ -117,7 +117,9 @@ def plan(desired: Desired, remote: Sequence[RemoteIntegration]) -> Plan:
 def check_safety(result: Plan, settings: Settings, *, force: bool = False) -> None:
     """Refuse a plan that touches a protected integration or deletes too much."""
     protected = [
-        a for a in result.actions if a.destructive and a.desired is not None and a.desired.spec.protect
+        a
+        for a in result.actions
+        if a.destructive and a.desired is not None and a.desired.spec.protect
     ]
     if protected:
         names = ", ".join(f"{_name(a.identity)} ({a.kind.value})" for a in protected)
@@ -165,7 +167,11 @@ def _creation_problems(entry: DesiredIntegration) -> list[Problem]:
                 f"{_name(entry.identity)} must be created and uses oauth: it needs credentials",
             )
         ]
-    if spec.credentials is not None and spec.credentials.type == "custom" and not entry.client_secret:
+    if (
+        spec.credentials is not None
+        and spec.credentials.type == "custom"
+        and not entry.client_secret
+    ):
         return [Problem(*where, f"{_name(entry.identity)}: client_secret is not resolved")]
     return []
 
@@ -210,7 +216,9 @@ def _replacement_reasons(
     reasons: list[FieldChange] = []
     if entry.managed("auth_methods") and set(spec.auth_methods) != set(current.auth_methods):
         reasons.append(
-            FieldChange("auth_methods", current.auth_methods, spec.auth_methods, forces_replacement=True)
+            FieldChange(
+                "auth_methods", current.auth_methods, spec.auth_methods, forces_replacement=True
+            )
         )
     if entry.managed("config") and spec.config != current.config:
         reasons.append(FieldChange("config", current.config, spec.config, forces_replacement=True))
@@ -262,7 +270,9 @@ def _credential_changes(entry: DesiredIntegration, current: RemoteIntegration) -
     return changes
 
 
-def _definition_changes(definition: dict[str, Any], current: RemoteIntegration) -> list[FieldChange]:
+def _definition_changes(
+    definition: dict[str, Any], current: RemoteIntegration
+) -> list[FieldChange]:
     remote = current.custom_provider or {}
     return [
         FieldChange(f"custom_provider.{key}", remote.get(key), value)

@@ -61,12 +61,8 @@ def _action_lines(action: Action, color: bool) -> list[str]:
 
 def summary_line(plan: Plan) -> str:
     counts = plan.summary
-    changes = ", ".join(
-        f"{counts[kind.value]} to {kind.value}" for kind in ActionKind
-    )
-    return (
-        f"Plan: {changes}. {counts['unchanged']} unchanged, {counts['unmanaged']} unmanaged."
-    )
+    changes = ", ".join(f"{counts[kind.value]} to {kind.value}" for kind in ActionKind)
+    return f"Plan: {changes}. {counts['unchanged']} unchanged, {counts['unmanaged']} unmanaged."
 
 
 def render_text(plan: Plan, *, color: bool = False) -> str:
@@ -106,7 +102,9 @@ def render_result_line(result: ActionResult, color: bool = False) -> str:
     """One line per finished action: outcome, action, identity, duration."""
     action = result.action
     mark = _style("ok", color, fg="green") if result.ok else _style("FAILED", color, fg="red")
-    line = f"{mark} {action.kind.value} {action.slug} ({action.ownership}) in {result.duration:.2f}s"
+    line = (
+        f"{mark} {action.kind.value} {action.slug} ({action.ownership}) in {result.duration:.2f}s"
+    )
     if result.error:
         line += f": {result.error}"
     return line

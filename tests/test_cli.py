@@ -197,8 +197,14 @@ def test_protected_replace_is_refused_with_exit_3(tmp_path: Path) -> None:
 
 
 def test_delete_threshold_refuses_without_force(tmp_path: Path) -> None:
-    seed = [{"provider": f"p{i:02d}", "custom_provider": {"name": "P"},
-             "credentials": {"type": "organization"}} for i in range(10)]
+    seed = [
+        {
+            "provider": f"p{i:02d}",
+            "custom_provider": {"name": "P"},
+            "credentials": {"type": "organization"},
+        }
+        for i in range(10)
+    ]
     app = create_app(seed=seed)
     path = tmp_path / "m.yaml"
     path.write_text("version: 1\nsettings:\n  prune: true\nintegrations: []\n")

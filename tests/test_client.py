@@ -68,7 +68,9 @@ def test_typed_errors_carry_status_code_message_and_request_id() -> None:
             assert conflict.value.request_id
             assert conflict.value.api_message
             with pytest.raises(NotFoundError):
-                await client.create({"provider": "no-such-provider", "credentials": {"type": "organization"}})
+                await client.create(
+                    {"provider": "no-such-provider", "credentials": {"type": "organization"}}
+                )
             with pytest.raises(UnprocessableError) as invalid:
                 await client.create({"provider": "github", "credentials": {"type": "custom"}})
             assert invalid.value.status == 422
@@ -175,16 +177,15 @@ def test_retry_after_parsing() -> None:
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
 
 
-@pytest.mark.parametrize(
-    "url", ["http://api.example.com", "ftp://127.0.0.1", "not a url"]
-)
+@pytest.mark.parametrize("url", ["http://api.example.com", "ftp://127.0.0.1", "not a url"])
 def test_unsafe_base_urls_are_refused(url: str) -> None:
     with pytest.raises(ConfigError):
         check_base_url(url)
 
 
 @pytest.mark.parametrize(
-    "url", ["https://api.workos.com", "http://127.0.0.1:8787", "http://localhost:1", "http://[::1]:2"]
+    "url",
+    ["https://api.workos.com", "http://127.0.0.1:8787", "http://localhost:1", "http://[::1]:2"],
 )
 def test_https_and_loopback_urls_are_accepted(url: str) -> None:
     assert check_base_url(url) == url

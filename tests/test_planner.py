@@ -148,7 +148,9 @@ def test_auth_methods_in_another_order_is_not_a_replace() -> None:
 
 
 def test_builtin_to_custom_provider_is_a_replace() -> None:
-    entry = desired(slug="tracker", credentials={"type": "organization"}, custom_provider={"name": "T"})
+    entry = desired(
+        slug="tracker", credentials={"type": "organization"}, custom_provider={"name": "T"}
+    )
     current = remote("tracker")
     (action,) = plan(desired_state(entry), [current]).actions
     assert action.kind is ActionKind.REPLACE

@@ -1,0 +1,223 @@
+"""The emulator's ASGI app: the Data Integrations API plus ``/_emulator/stats`` and ``/reset``.
+
+``create_app`` opens the store itself, so the app works without lifespan
+events (as under ``httpx.ASGITransport``); a lifespan shutdown closes it.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
+from fastapi.security import HTTPBearer
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from reconciler.emulator.middleware import ApiMiddleware, RequestStats
+from reconciler.emulator.problems import (
+    ApiProblem,
+    error_body,
+    field_problems,
+    validation_problem,
+)
+from reconciler.emulator.schemas import (
+    ID_PATTERN,
+    IMMUTABLE_FIELDS,
+    CreateIntegrationBody,
+    ErrorOutput,
+    IntegrationList,
+    IntegrationOutput,
+    ListOrder,
+    Ownership,
+    UpdateIntegrationBody,
+)
+from reconciler.emulator.service import Service
+from reconciler.emulator.store import Store
+
+DEFAULT_API_KEY = "sk_test_emulator"
+_DESCRIPTION = (
+    "A local emulator of the WorkOS Pipes Data Integrations API, served by "
+    "`reconciler emulator`. Authenticate with `Authorization: Bearer <api key>`."
+)
+_HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
+_bearer = HTTPBearer(auto_error=False, description="The emulator's API key.")
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {status: {"model": ErrorOutput} for status in sorted({401, 422, *statuses})}
+
+
+def create_app(
+    *,
+    api_key: str = DEFAULT_API_KEY,
+    db_path: str | None = None,
+    seed: list[dict[str, Any]] | None = None,
+    latency_ms: int = 0,
+) -> FastAPI:
+    """Build the emulator: state in SQLite (``db_path``, or memory), optionally seeded.
+
+    Raises ``SeedError`` (a ``ValueError`` naming the entry) for an invalid seed.
+    """
+    store = Store(db_path)
+    service = Service(store)
+    try:
+        service.seed(seed or [])
+    except BaseException:
+        store.close()
+        raise
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        store.close()
+
+    app = FastAPI(
+        title="WorkOS Data Integrations API (reconciler emulator)",
+        version="1.0.0",
+        description=_DESCRIPTION,
+        lifespan=lifespan,
+    )
+    stats = RequestStats()
+    app.state.service = service
+    app.state.stats = stats
+    weakref.finalize(app, store.close)
+    api_router = _api_router(service)
+    app.add_middleware(
+        ApiMiddleware,
+        api_key=api_key,
+        latency_ms=latency_ms,
+        stats=stats,
+        routes=[(r.path, r.methods or set()) for r in api_router.routes if isinstance(r, APIRoute)],
+    )
+    app.add_exception_handler(ApiProblem, _problem_handler)
+    app.add_exception_handler(RequestValidationError, _validation_handler)
+    app.add_exception_handler(StarletteHTTPException, _http_handler)
+    app.include_router(api_router)
+    app.include_router(_emulator_router(service, stats))
+    return app
+
+
+def store_of(app: FastAPI) -> Store:
+    """The store behind an app made by ``create_app`` (to close it, or inspect it in tests)."""
+    service = app.state.service
+    assert isinstance(service, Service)
+    return service.store
+
+
+def _api_router(service: Service) -> APIRouter:
+    router = APIRouter(dependencies=[Depends(_bearer)], tags=["data integrations"])
+
+    @router.get(
+        "/data-integrations",
+        response_model=IntegrationList,
+        responses=_errors(),
+        summary="List data integrations",
+    )
+    async def list_data_integrations(
+        limit: Annotated[int, Query(ge=1, le=100)] = 10,
+        after: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
+        before: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
+        order: ListOrder = "desc",
+        ownership: Ownership | None = None,
+    ) -> JSONResponse:
+        page = service.list(
+            limit=limit, order=order, after=after, before=before, ownership=ownership
+        )
+        return JSONResponse(page)
+
+    @router.post(
+        "/data-integrations",
+        status_code=201,
+        response_model=IntegrationOutput,
+        responses=_errors(404, 409),
+        summary="Create a data integration",
+    )
+    async def create_data_integration(
+        body: CreateIntegrationBody,
+        idempotency_key: Annotated[str | None, Header()] = None,
+    ) -> JSONResponse:
+        created, replayed = service.create(body, idempotency_key or None)
+        headers = {"Idempotent-Replayed": "true"} if replayed else None
+        return JSONResponse(created, status_code=201, headers=headers)
+
+    for suffix, ownership in (("", "user"), ("/organization", "organization")):
+        _add_item_routes(router, service, "/data-integrations/{slug}" + suffix, ownership)
+    return router
+
+
+def _add_item_routes(router: APIRouter, service: Service, path: str, ownership: str) -> None:
+    """GET, PUT and DELETE of one integration, at its user or organization path."""
+    owned = f"{ownership}-owned"
+
+    @router.get(
+        path,
+        response_model=IntegrationOutput,
+        responses=_errors(404),
+        summary=f"Get a {owned} data integration",
+    )
+    async def get_data_integration(slug: str) -> JSONResponse:
+        return JSONResponse(service.get(slug, ownership))
+
+    @router.put(
+        path,
+        response_model=IntegrationOutput,
+        responses=_errors(404),
+        summary=f"Update a {owned} data integration (partial)",
+    )
+    async def update_data_integration(slug: str, body: UpdateIntegrationBody) -> JSONResponse:
+        return JSONResponse(service.update(slug, ownership, body))
+
+    @router.delete(
+        path,
+        status_code=204,
+        response_class=Response,
+        responses=_errors(),
+        summary=f"Delete a {owned} data integration (idempotent)",
+    )
+    async def delete_data_integration(slug: str) -> Response:
+        service.delete(slug, ownership)
+        return Response(status_code=204)
+
+
+def _emulator_router(service: Service, stats: RequestStats) -> APIRouter:
+    router = APIRouter(prefix="/_emulator", include_in_schema=False)
+
+    @router.get("/stats")
+    async def emulator_stats() -> JSONResponse:
+        return JSONResponse(stats.snapshot(service.store.count()))
+
+    @router.post("/reset", status_code=204)
+    async def emulator_reset() -> Response:
+        service.store.reset()
+        stats.reset()
+        return Response(status_code=204)
+
+    return router
+
+
+async def _problem_handler(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiProblem)
+    return JSONResponse(exc.body(), status_code=exc.status)
+
+
+async def _validation_handler(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    problem = validation_problem(field_problems(exc.errors(), IMMUTABLE_FIELDS))
+    return JSONResponse(problem.body(), status_code=problem.status)
+
+
+async def _http_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    if exc.status_code == 404:
+        message = f"No route for {request.method} {request.url.path}."
+    elif exc.status_code == 405:
+        message = f"Method {request.method} is not allowed on {request.url.path}."
+    else:
+        message = str(exc.detail)
+    return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=exc.headers)

@@ -1,0 +1,130 @@
+"""ASGI middleware: request ids on every answer; counts, latency and the API key on API paths.
+
+It runs before FastAPI parses anything, so a request without a valid key gets
+401 whatever its body, and an unexpected failure still answers JSON with an id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import re
+from collections import Counter
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.responses import JSONResponse
+from starlette.routing import compile_path
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from reconciler.emulator.ids import request_id
+from reconciler.emulator.problems import error_body
+
+API_PREFIX = "/data-integrations"
+COUNTED_METHODS = ("GET", "POST", "PUT", "DELETE")
+_REQUEST_ID = re.compile(r"^[\x21-\x7e]{1,200}$")
+logger = logging.getLogger(__name__)
+
+
+def is_api_path(path: str) -> bool:
+    return path == API_PREFIX or path.startswith(API_PREFIX + "/")
+
+
+@dataclass
+class RequestStats:
+    """Counts of API requests by ``"<METHOD> <route template>"`` and by method."""
+
+    requests: Counter[str] = field(default_factory=Counter)
+    by_method: Counter[str] = field(default_factory=Counter)
+
+    def record(self, method: str, template: str) -> None:
+        self.requests[f"{method} {template}"] += 1
+        self.by_method[method] += 1
+
+    def reset(self) -> None:
+        self.requests.clear()
+        self.by_method.clear()
+
+    def snapshot(self, integrations: int) -> dict[str, Any]:
+        by_method = dict.fromkeys(COUNTED_METHODS, 0) | dict(self.by_method)
+        return {
+            "requests": dict(sorted(self.requests.items())),
+            "by_method": by_method,
+            "integrations": integrations,
+        }
+
+
+class ApiMiddleware:
+    """Request ids everywhere; on API paths: count, sleep ``latency_ms``, check the key."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        api_key: str,
+        latency_ms: int,
+        stats: RequestStats,
+        routes: Sequence[tuple[str, Collection[str]]],
+    ) -> None:
+        self.app = app
+        self.api_key = api_key.encode()
+        self.latency_ms = latency_ms
+        self.stats = stats
+        self.routes = [(compile_path(path)[0], path, set(methods)) for path, methods in routes]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        given_id = headers.get("x-request-id", "")
+        rid = given_id if _REQUEST_ID.match(given_id) else request_id()
+        started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                MutableHeaders(scope=message)["X-Request-ID"] = rid
+            await send(message)
+
+        if is_api_path(scope["path"]):
+            template = self._template(scope["method"], scope["path"])
+            if template is not None:
+                self.stats.record(scope["method"], template)
+            if self.latency_ms > 0:
+                await asyncio.sleep(self.latency_ms / 1000)
+            if not self._authorized(headers):
+                await _unauthorized()(scope, receive, send_with_id)
+                return
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            logger.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            if started:
+                raise
+            body = error_body("internal_error", "The emulator failed to handle this request.")
+            await JSONResponse(body, status_code=500)(scope, receive, send_with_id)
+
+    def _template(self, method: str, path: str) -> str | None:
+        """The route template a request will reach (None: a 404 or 405)."""
+        for regex, template, methods in self.routes:
+            if method in methods and regex.match(path):
+                return template
+        return None
+
+    def _authorized(self, headers: Headers) -> bool:
+        scheme, _, token = headers.get("authorization", "").partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(
+            token.strip().encode(), self.api_key
+        )
+
+
+def _unauthorized() -> JSONResponse:
+    body = error_body(
+        "unauthorized", "Missing or invalid API key: send 'Authorization: Bearer <api key>'."
+    )
+    return JSONResponse(body, status_code=401, headers={"WWW-Authenticate": "Bearer"})

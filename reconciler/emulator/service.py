@@ -1,0 +1,421 @@
+"""The API's rules on top of the store: create, get, update, delete, list, seed.
+
+Every operation runs in one store transaction, so a rule that fails changes
+nothing. Answers are plain dicts in the API's JSON shape (``render``).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from pydantic import SecretStr, ValidationError
+
+from reconciler.emulator.ids import iso_ms
+from reconciler.emulator.problems import (
+    ApiProblem,
+    FieldProblem,
+    conflict,
+    field_problems,
+    invalid,
+    not_found,
+)
+from reconciler.emulator.schemas import (
+    CUSTOM_PROVIDER_DEFAULTS,
+    CreateIntegrationBody,
+    CredentialsInput,
+    CustomProviderInput,
+    UpdateIntegrationBody,
+)
+from reconciler.emulator.store import IntegrationData, Store, StoredIntegration, secret_digest
+from reconciler.providers import BUILTIN_PROVIDERS
+
+REDIRECT_BASE = "https://api.workos.com/data-integrations"
+
+
+class SeedError(ValueError):
+    """A seed entry is invalid; the message names its index."""
+
+
+class Service:
+    """The Data Integrations API over a ``Store``."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    # -- create -------------------------------------------------------------------------
+
+    def create(
+        self, body: CreateIntegrationBody, idempotency_key: str | None = None
+    ) -> tuple[dict[str, Any], bool]:
+        """Create an integration; returns the object and whether it is a replay.
+
+        With an idempotency key, the first answer is saved in the same
+        transaction and replayed for the same body; another body is a 409.
+        """
+        with self.store.transaction():
+            if idempotency_key is None:
+                return self._create(body), False
+            fingerprint = self.store.fingerprint(canonical_body(body))
+            saved = self.store.saved_response(idempotency_key)
+            if saved is not None:
+                if saved.fingerprint != fingerprint:
+                    raise conflict(
+                        "idempotency_key_reused",
+                        "This Idempotency-Key was already used with a different request body.",
+                    )
+                return saved.body, True
+            created = self._create(body)
+            self.store.save_response(idempotency_key, fingerprint, 201, created)
+            return created, False
+
+    def _create(self, body: CreateIntegrationBody) -> dict[str, Any]:
+        slug, ownership = body.provider, body.ownership
+        existing_definition = (
+            None if slug in BUILTIN_PROVIDERS else self.store.custom_provider(slug)
+        )
+        definition = self._creation_definition(body, existing_definition)
+        _check_auth_methods(body.auth_methods)
+        oauth = "oauth" in body.auth_methods
+        _check_credentials(body.credentials, oauth=oauth)
+        if self.store.integration(slug, ownership) is not None:
+            raise conflict(
+                "integration_exists",
+                f"A data integration for {slug} with {ownership} ownership already exists.",
+            )
+        if definition is not None and definition != existing_definition:
+            self.store.put_custom_provider(slug, definition)
+            if existing_definition is not None:
+                self.store.touch_slug(slug)
+        data = IntegrationData(
+            slug=slug,
+            ownership=ownership,
+            description=body.description,
+            enabled=body.enabled,
+            scopes=body.scopes,
+            auth_methods=list(body.auth_methods),
+            config=dict(body.config),
+        )
+        if body.credentials is not None:
+            data = _with_credentials(data, body.credentials)
+        return render(self.store.insert(data), definition)
+
+    def _creation_definition(
+        self, body: CreateIntegrationBody, existing: dict[str, Any] | None
+    ) -> dict[str, Any] | None:
+        """The custom-provider definition a create ends with (None for a built-in)."""
+        slug = body.provider
+        builtin = BUILTIN_PROVIDERS.get(slug)
+        if builtin is not None:
+            if body.custom_provider is not None:
+                raise invalid(
+                    "custom_provider",
+                    "builtin_provider",
+                    f"{slug} is a built-in provider; custom_provider is only for custom providers",
+                )
+            unknown = sorted(set(body.config) - set(builtin.config_fields))
+            if builtin.config_fields and unknown:
+                allowed = ", ".join(builtin.config_fields)
+                raise ApiProblem(
+                    422,
+                    "validation_error",
+                    f"config: unknown key(s) for {slug}: {', '.join(unknown)} (allowed: {allowed})",
+                    tuple(
+                        FieldProblem(f"config.{key}", "unknown_key", f"allowed: {allowed}")
+                        for key in unknown
+                    ),
+                )
+            return None
+        if existing is None and body.custom_provider is None:
+            raise not_found(
+                f"No built-in or custom provider named {slug}; "
+                "pass custom_provider to define a custom provider."
+            )
+        return _merge_definition(existing, body.custom_provider)
+
+    # -- read ---------------------------------------------------------------------------
+
+    def get(self, slug: str, ownership: str) -> dict[str, Any]:
+        stored = self._find(slug, ownership)
+        return render(stored, self._definition_of(stored))
+
+    def list(
+        self,
+        *,
+        limit: int,
+        order: str = "desc",
+        after: str | None = None,
+        before: str | None = None,
+        ownership: str | None = None,
+    ) -> dict[str, Any]:
+        """A page of integrations in the list envelope with its cursors."""
+        rows, more = self.store.page(
+            ascending=order != "desc", limit=limit, after=after, before=before, ownership=ownership
+        )
+        if before is not None and after is None:
+            cursor_before = rows[0].id if more and rows else None
+            cursor_after = rows[-1].id if rows else None
+        else:
+            cursor_before = rows[0].id if after is not None and rows else None
+            cursor_after = rows[-1].id if more and rows else None
+        definitions: dict[str, dict[str, Any] | None] = {}
+        data = []
+        for row in rows:
+            if row.data.slug not in definitions:
+                definitions[row.data.slug] = self._definition_of(row)
+            data.append(render(row, definitions[row.data.slug]))
+        return {
+            "object": "list",
+            "data": data,
+            "list_metadata": {"before": cursor_before, "after": cursor_after},
+        }
+
+    # -- update -------------------------------------------------------------------------
+
+    def update(self, slug: str, ownership: str, body: UpdateIntegrationBody) -> dict[str, Any]:
+        """Apply the fields present in ``body``; everything else stays."""
+        with self.store.transaction():
+            stored = self._find(slug, ownership)
+            given = body.model_fields_set
+            data = stored.data
+            if "description" in given:
+                data = replace(data, description=body.description)
+            if "enabled" in given:
+                data = replace(data, enabled=body.enabled)
+            if "scopes" in given:
+                data = replace(data, scopes=body.scopes)
+            if "credentials" in given:
+                data = self._updated_credentials(data, body.credentials)
+            definition = self._definition_of(stored)
+            if "custom_provider" in given:
+                definition = self._updated_definition(stored, definition, body.custom_provider)
+            return render(self.store.save(stored, data), definition)
+
+    def _updated_credentials(
+        self, data: IntegrationData, credentials: CredentialsInput | None
+    ) -> IntegrationData:
+        oauth = "oauth" in data.auth_methods
+        if credentials is None:
+            if oauth:
+                raise invalid(
+                    "credentials",
+                    "required",
+                    "an OAuth integration's credentials cannot be removed",
+                )
+            return data
+        _check_credentials(credentials, oauth=oauth)
+        return _with_credentials(data, credentials)
+
+    def _updated_definition(
+        self,
+        stored: StoredIntegration,
+        definition: dict[str, Any] | None,
+        patch: CustomProviderInput | None,
+    ) -> dict[str, Any] | None:
+        slug = stored.data.slug
+        if definition is None:
+            if patch is None:
+                return None
+            raise invalid(
+                "custom_provider",
+                "builtin_provider",
+                f"{slug} is a built-in provider; custom_provider is only for custom providers",
+            )
+        if patch is None:
+            raise invalid(
+                "custom_provider", "required", "a custom provider's definition cannot be removed"
+            )
+        merged = _merge_definition(definition, patch)
+        if merged != definition:
+            self.store.put_custom_provider(slug, merged)
+            self.store.touch_slug(slug)
+        return merged
+
+    # -- delete -------------------------------------------------------------------------
+
+    def delete(self, slug: str, ownership: str) -> None:
+        """Delete if present (idempotent); the last of a custom slug takes its definition."""
+        with self.store.transaction():
+            deleted = self.store.delete(slug, ownership)
+            if deleted and slug not in BUILTIN_PROVIDERS and self.store.count(slug) == 0:
+                self.store.delete_custom_provider(slug)
+
+    # -- seed ---------------------------------------------------------------------------
+
+    def seed(self, entries: Sequence[object]) -> int:
+        """Create the given create bodies; returns how many were created.
+
+        An entry whose (slug, ownership) was already stored before seeding is
+        left alone, so restarting on the same ``--db`` with the same seed works.
+        """
+        existing = self.store.identities()
+        created = 0
+        for index, entry in enumerate(entries):
+            try:
+                body = CreateIntegrationBody.model_validate(entry)
+            except ValidationError as error:
+                problems = field_problems(error.errors(include_input=False, include_url=False))
+                detail = "; ".join(f"{p.field}: {p.message}" for p in problems)
+                raise SeedError(f"seed[{index}]: {detail}") from None
+            if (body.provider, body.ownership) in existing:
+                continue
+            try:
+                self.create(body)
+            except ApiProblem as problem:
+                raise SeedError(
+                    f"seed[{index}] ({body.provider}, {body.ownership}): {problem.message}"
+                ) from None
+            created += 1
+        return created
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def _find(self, slug: str, ownership: str) -> StoredIntegration:
+        stored = self.store.integration(slug, ownership)
+        if stored is None:
+            path = f"/data-integrations/{slug}" + ("/organization" if ownership != "user" else "")
+            raise not_found(f"No data integration at {path}.")
+        return stored
+
+    def _definition_of(self, stored: StoredIntegration) -> dict[str, Any] | None:
+        if stored.data.slug in BUILTIN_PROVIDERS:
+            return None
+        return self.store.custom_provider(stored.data.slug)
+
+
+def render(stored: StoredIntegration, definition: dict[str, Any] | None) -> dict[str, Any]:
+    """The ``data_integration`` object: every field, defaults filled in, no secret."""
+    data = stored.data
+    oauth = "oauth" in data.auth_methods
+    credentials = None
+    if oauth and data.credentials_type is not None:
+        credentials = {
+            "type": data.credentials_type,
+            "client_id": data.client_id,
+            "redacted_client_secret": data.secret_last4,
+        }
+    builtin = data.slug in BUILTIN_PROVIDERS
+    return {
+        "object": "data_integration",
+        "id": stored.id,
+        "slug": data.slug,
+        "integration_type": data.slug if builtin else "custom",
+        "ownership": data.ownership,
+        "description": data.description,
+        "enabled": data.enabled,
+        "state": "valid",
+        "scopes": data.scopes,
+        "redirect_uri": (
+            f"{REDIRECT_BASE}/{data.slug}/{stored.callback_key}/callback" if oauth else ""
+        ),
+        "auth_methods": data.auth_methods,
+        "credentials": credentials,
+        "installation": None,
+        "config": data.config,
+        "custom_provider": None if builtin else definition,
+        "created_at": iso_ms(stored.created_ms),
+        "updated_at": iso_ms(stored.updated_ms),
+    }
+
+
+def canonical_body(body: CreateIntegrationBody) -> str:
+    """The body as canonical JSON, secrets revealed: only ever fed to a keyed digest."""
+
+    def reveal(value: object) -> object:
+        if isinstance(value, SecretStr):
+            return value.get_secret_value()
+        raise TypeError(type(value).__name__)
+
+    return json.dumps(
+        body.model_dump(exclude_unset=True),
+        sort_keys=True,
+        separators=(",", ":"),
+        default=reveal,
+    )
+
+
+def _merge_definition(
+    existing: dict[str, Any] | None, patch: CustomProviderInput | None
+) -> dict[str, Any]:
+    """A full definition: the existing one (or the defaults) with the given fields applied."""
+    given = patch.given() if patch is not None else {}
+    if existing is None:
+        if "name" not in given:
+            raise invalid("custom_provider.name", "required", "a new custom provider needs a name")
+        return {"name": given["name"], **copy.deepcopy(CUSTOM_PROVIDER_DEFAULTS), **given}
+    return {**existing, **given}
+
+
+def _check_auth_methods(methods: Sequence[str]) -> None:
+    if len(set(methods)) != len(methods):
+        raise invalid("auth_methods", "duplicate", "each auth method may appear once")
+
+
+def _check_credentials(credentials: CredentialsInput | None, *, oauth: bool) -> None:
+    """The credential rules of POST and PUT (messages never quote a value)."""
+    if credentials is None:
+        if oauth:
+            raise invalid(
+                "credentials",
+                "required",
+                "an OAuth integration needs credentials: type custom with client_id and "
+                "client_secret, or type organization",
+            )
+        return
+    if not oauth:
+        raise invalid(
+            "credentials",
+            "not_applicable",
+            "credentials apply only to integrations whose auth_methods include oauth",
+        )
+    secret = credentials.client_secret
+    present = {
+        "client_id": bool(credentials.client_id),
+        "client_secret": secret is not None and bool(secret.get_secret_value()),
+    }
+    if credentials.type == "custom":
+        missing = [name for name, ok in present.items() if not ok]
+        if missing:
+            raise ApiProblem(
+                422,
+                "validation_error",
+                f"credentials of type custom need {' and '.join(missing)}",
+                tuple(
+                    FieldProblem(f"credentials.{n}", "required", "required for type custom")
+                    for n in missing
+                ),
+            )
+        return
+    supplied = [
+        name
+        for name, value in (("client_id", credentials.client_id), ("client_secret", secret))
+        if value is not None
+    ]
+    if supplied:
+        raise ApiProblem(
+            422,
+            "validation_error",
+            f"credentials of type organization must not have {' or '.join(supplied)}: "
+            "each organization supplies its own",
+            tuple(
+                FieldProblem(
+                    f"credentials.{n}", "not_allowed", "must be absent for type organization"
+                )
+                for n in supplied
+            ),
+        )
+
+
+def _with_credentials(data: IntegrationData, credentials: CredentialsInput) -> IntegrationData:
+    """Set (or rotate) credentials: keep the secret's last 4 and a salted digest only."""
+    secret = credentials.client_secret.get_secret_value() if credentials.client_secret else None
+    return replace(
+        data,
+        credentials_type=credentials.type,
+        client_id=credentials.client_id,
+        secret_last4=secret[-4:] if secret else None,
+        secret_digest=secret_digest(secret) if secret else None,
+    )

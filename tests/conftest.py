@@ -1,0 +1,100 @@
+"""Shared fixtures: the emulator in-process (``emulator_app``) and over loopback."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from reconciler.emulator.app import create_app, store_of
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+EMULATOR_API_KEY = "sk_test_emulator"
+_STARTUP_TIMEOUT_S = 20.0
+
+
+@pytest.fixture
+def emulator_app() -> Iterator[FastAPI]:
+    """A fresh in-memory emulator app (drive it with ``httpx.ASGITransport``)."""
+    app = create_app(api_key=EMULATOR_API_KEY)
+    yield app
+    store_of(app).close()
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _stderr_of(log: IO[bytes]) -> str:
+    log.seek(0)
+    return log.read().decode(errors="replace")
+
+
+@pytest.fixture(scope="module")
+def live_emulator_server() -> Iterator[str]:
+    """One ``python -m reconciler.emulator`` subprocess per test module; yields its base URL."""
+    port = _free_port()
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    command = [sys.executable, "-m", "reconciler.emulator", "--port", str(port)]
+    base_url = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            command,
+            cwd=REPO_ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            _wait_until_serving(process, base_url, log)
+            yield base_url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_until_serving(process: subprocess.Popen[bytes], base_url: str, log: IO[bytes]) -> None:
+    deadline = time.monotonic() + _STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(
+                f"the emulator exited with code {process.returncode} before serving:\n"
+                + _stderr_of(log)
+            )
+        try:
+            if httpx.get(f"{base_url}/_emulator/stats", timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    pytest.fail(
+        f"the emulator did not answer on {base_url} within {_STARTUP_TIMEOUT_S:.0f} s:\n"
+        + _stderr_of(log)
+    )
+
+
+@pytest.fixture
+def live_emulator(live_emulator_server: str) -> str:
+    """The base URL (``http://127.0.0.1:<port>``) of a live emulator, reset to empty state."""
+    response = httpx.post(f"{live_emulator_server}/_emulator/reset", timeout=5.0)
+    assert response.status_code == 204, response.text
+    return live_emulator_server
