@@ -1,7 +1,8 @@
 """The command line: parse options, call the library, render, pick the exit code.
 
 Exit codes: 0 ok; 1 error; 2 changes pending (``plan --detailed-exitcode``);
-3 refused (unsafe or stale plan).
+3 refused (unsafe or stale plan). Heavy modules are imported inside the
+commands so that ``reconciler --help`` starts fast.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
+from click.core import ParameterSource
 
 from reconciler import __version__
 from reconciler.errors import ApplyFailedError, ConfigError, ManifestError, ReconcilerError
@@ -23,10 +26,14 @@ from reconciler.errors import ApplyFailedError, ConfigError, ManifestError, Reco
 if TYPE_CHECKING:
     import httpx
 
+    from reconciler.applier import ActionResult, ApplyResult
     from reconciler.client import ApiClient
-    from reconciler.models import Desired, RemoteIntegration
+    from reconciler.models import Desired
+    from reconciler.plan import Plan
+    from reconciler.render import Target
 
 EXIT_CHANGES = 2
+FORMATS = ("text", "json", "markdown")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -39,13 +46,16 @@ class Runtime:
 
 
 def _runtime() -> Runtime:
-    ctx = click.get_current_context()
-    obj = ctx.find_object(Runtime)
+    obj = click.get_current_context().find_object(Runtime)
     return obj if obj is not None else Runtime()
 
 
 def _color() -> bool:
-    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def _github_actions() -> bool:
+    return os.environ.get("GITHUB_ACTIONS") == "true"
 
 
 def handle_errors(command: F) -> F:
@@ -58,6 +68,11 @@ def handle_errors(command: F) -> F:
         except ManifestError as error:
             for problem in error.problems:
                 click.echo(str(problem), err=True)
+            if _github_actions():
+                from reconciler.github import problem_annotations
+
+                for line in problem_annotations(error.problems):
+                    click.echo(line)
             count = len(error.problems)
             click.echo(f"Error: the manifest has {count} problem{'s' * (count != 1)}.", err=True)
             sys.exit(error.exit_code)
@@ -91,6 +106,17 @@ def api_options(command: F) -> F:
     )(command)
 
 
+def format_option(command: F) -> F:
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(FORMATS),
+        default="text",
+        show_default=True,
+        help="text for terminals and logs, json for programs, markdown for pull requests.",
+    )(command)
+
+
 def _client(api_url: str) -> ApiClient:
     from reconciler.client import ApiClient
 
@@ -100,15 +126,46 @@ def _client(api_url: str) -> ApiClient:
     return ApiClient(api_key=api_key, base_url=api_url, transport=_runtime().transport)
 
 
-def _load(files: tuple[str, ...], *, resolve_secrets: bool = True) -> Desired:
+def _target(client: ApiClient, desired: Desired) -> Target:
+    from reconciler.client import redact_key
+    from reconciler.render import Target
+
+    return Target(client.base_url, redact_key(client.api_key), desired.files)
+
+
+def _load(files: tuple[str, ...] | list[str], *, resolve_secrets: bool = True) -> Desired:
     from reconciler.loader import load
 
     return load(list(files), resolve_secrets=resolve_secrets)
 
 
-@click.group(
-    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-)
+def _render(plan: Plan, output_format: str, target: Target) -> str:
+    from reconciler.markdown import render_markdown
+    from reconciler.render import render_json, render_text
+
+    if output_format == "json":
+        return render_json(plan, target=target)
+    if output_format == "markdown":
+        return render_markdown(plan, target=target)
+    return render_text(plan, color=_color(), target=target)
+
+
+def _github_report(plan: Plan, target: Target) -> None:
+    """Under GitHub Actions: the job summary and an annotation per unmanaged integration."""
+    if not _github_actions():
+        return
+    from reconciler.github import unmanaged_annotations
+    from reconciler.markdown import render_markdown
+
+    for line in unmanaged_annotations(plan):
+        click.echo(line)
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with open(summary, "a", encoding="utf-8") as handle:
+            handle.write(render_markdown(plan, target=target) + "\n")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="reconciler")
 def cli() -> None:
     """Keep WorkOS Pipes data integrations as code.
@@ -137,7 +194,8 @@ def validate(files: tuple[str, ...], no_secrets: bool) -> None:
     """Check manifests offline: syntax, schema, references. No API call.
 
     Every problem is reported at once as file:line:column: message; the exit
-    code is 1 if there is any.
+    code is 1 if there is any. Under GitHub Actions each problem is also an
+    error annotation on its line.
 
     \b
     Examples:
@@ -146,10 +204,10 @@ def validate(files: tuple[str, ...], no_secrets: bool) -> None:
       reconciler validate --no-secrets -f integrations.yaml
     """
     desired = _load(files, resolve_secrets=not no_secrets)
-    count = len(desired.integrations)
+    count, file_count = len(desired.integrations), len(desired.files)
     click.echo(
-        f"Valid: {count} integration{'s' * (count != 1)} in {len(desired.files)} "
-        f"file{'s' * (len(desired.files) != 1)}."
+        f"Valid: {count} integration{'s' * (count != 1)} in {file_count} "
+        f"file{'s' * (file_count != 1)}."
     )
 
 
@@ -170,14 +228,8 @@ def schema() -> None:
 @cli.command()
 @files_option
 @api_options
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
+@format_option
+@click.option("--out", type=click.Path(dir_okay=False), help="Save the plan for `apply --plan`.")
 @click.option(
     "--detailed-exitcode",
     is_flag=True,
@@ -189,38 +241,45 @@ def plan(
     files: tuple[str, ...],
     api_url: str,
     output_format: str,
+    out: str | None,
     detailed_exitcode: bool,
     force: bool,
 ) -> None:
     """Show what apply would change. Changes nothing.
 
     Exit codes: 0 ok (with --detailed-exitcode: no changes), 1 error,
-    2 changes pending (with --detailed-exitcode), 3 unsafe plan.
+    2 changes pending (with --detailed-exitcode), 3 unsafe plan (a protected
+    integration deleted or replaced, or too many deletes without --force).
 
     \b
     Examples:
       reconciler plan
-      reconciler plan -f integrations/ --format json
-      reconciler plan --detailed-exitcode   # nightly drift check
+      reconciler plan -f integrations/ --format markdown > plan.md
+      reconciler plan --out plan.json          # then: reconciler apply --plan plan.json
+      reconciler plan --detailed-exitcode      # nightly drift check
     """
+    from reconciler import planfile
     from reconciler.planner import check_safety
     from reconciler.planner import plan as make_plan
-    from reconciler.render import render_json, render_text
 
     desired = _load(files)
     client = _client(api_url)
-    remote = asyncio.run(_fetch_and_close(client))
+    remote = asyncio.run(_list_and_close(client))
     result = make_plan(desired, remote)
-    if output_format == "json":
-        click.echo(render_json(result), nl=False)
-    else:
-        click.echo(render_text(result, color=_color()), nl=False)
+    target = _target(client, desired)
+    click.echo(_render(result, output_format, target), nl=False)
+    _github_report(result, target)
     check_safety(result, desired.settings, force=force)
+    if out:
+        Path(out).write_text(planfile.dump(result, desired, api_url=client.base_url, force=force))
+        click.echo(
+            f"Saved the plan to {out}: apply it with `reconciler apply --plan {out}`.", err=True
+        )
     if detailed_exitcode and result.has_changes:
         sys.exit(EXIT_CHANGES)
 
 
-async def _fetch_and_close(client: ApiClient) -> list[RemoteIntegration]:
+async def _list_and_close(client: ApiClient) -> list[Any]:
     async with client:
         return await client.list_integrations()
 
@@ -228,6 +287,12 @@ async def _fetch_and_close(client: ApiClient) -> list[RemoteIntegration]:
 @cli.command()
 @files_option
 @api_options
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(dir_okay=False),
+    help="Apply exactly this saved plan (from `plan --out`), if nothing changed since.",
+)
 @click.option("--yes", "-y", is_flag=True, help="Apply without asking for confirmation.")
 @click.option("--dry-run", is_flag=True, help="Show the plan and change nothing.")
 @click.option("--force", is_flag=True, help="Apply even over the delete threshold.")
@@ -238,18 +303,12 @@ async def _fetch_and_close(client: ApiClient) -> list[RemoteIntegration]:
     show_default=True,
     help="Independent actions run at once.",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
+@format_option
 @handle_errors
 def apply(
     files: tuple[str, ...],
     api_url: str,
+    plan_file: str | None,
     yes: bool,
     dry_run: bool,
     force: bool,
@@ -258,39 +317,47 @@ def apply(
 ) -> None:
     """Plan, confirm, then change the remote integrations to match.
 
-    Asks for confirmation on a terminal; without one, --yes is required.
-    Creates and updates run before deletes; a failed action does not stop the
-    others, and the exit code is then 1. Running again finishes the work.
+    Asks for confirmation on a terminal; without one, pass --yes or apply a
+    reviewed saved plan with --plan. A saved plan is applied only if the
+    manifest, its secrets and every remote integration it touches are
+    unchanged since it was made (else exit 3, "stale plan"). Creates and
+    updates run before deletes; a failed action does not stop the others
+    (exit 1); running again finishes the work.
 
     \b
     Examples:
       reconciler apply
       reconciler apply -f integrations/ --yes
+      reconciler plan --out plan.json && reconciler apply --plan plan.json
       reconciler apply --dry-run
     """
+    from reconciler import planfile
     from reconciler.applier import apply_plan
     from reconciler.planner import check_safety
     from reconciler.planner import plan as make_plan
-    from reconciler.render import (
-        render_apply_json,
-        render_apply_summary,
-        render_json,
-        render_result_line,
-        render_text,
-    )
+    from reconciler.render import render_apply_json, render_apply_summary
 
+    saved = planfile.read(plan_file) if plan_file else None
+    ctx = click.get_current_context()
+    if saved is not None and ctx.get_parameter_source("files") is ParameterSource.DEFAULT:
+        files = tuple(saved.files)
     desired = _load(files)
     client = _client(api_url)
-    color = _color()
     as_json = output_format == "json"
 
     async def run() -> None:
         async with client:
             remote = await client.list_integrations()
-            result = make_plan(desired, remote)
+            fresh = make_plan(desired, remote)
+            result = (
+                planfile.verify(saved, desired, remote, fresh, api_url=client.base_url)
+                if saved is not None
+                else fresh
+            )
+            target = _target(client, desired)
             if not as_json or dry_run or not result.has_changes:
-                text = render_json(result) if as_json else render_text(result, color=color)
-                click.echo(text, nl=False)
+                click.echo(_render(result, output_format, target), nl=False)
+            _github_report(result, target)
             if not result.has_changes:
                 if not as_json:
                     click.echo("Nothing to apply.")
@@ -300,24 +367,62 @@ def apply(
                 if not as_json:
                     click.echo("Dry run: nothing was changed.")
                 return
-            _confirm(yes)
-
-            def report(done: Any) -> None:
-                if not as_json:
-                    click.echo(render_result_line(done, color))
-
-            outcome = await apply_plan(result, client, concurrency=concurrency, on_result=report)
+            if saved is None:
+                _confirm(yes)
+            with _progress(result, enabled=not as_json) as report:
+                outcome = await apply_plan(
+                    result, client, concurrency=concurrency, on_result=report
+                )
             if as_json:
                 click.echo(render_apply_json(result, outcome), nl=False)
             else:
-                click.echo(render_apply_summary(outcome, color))
-            if not outcome.ok:
-                raise ApplyFailedError(
-                    f"{len(outcome.failed)} of {len(outcome.results)} actions failed; "
-                    "fix the cause and run apply again to finish"
-                )
+                click.echo(render_apply_summary(outcome, _color()))
+            _fail_if_any(outcome)
 
     asyncio.run(run())
+
+
+class _progress:
+    """Reports finished actions: a live bar on a terminal, else one line each."""
+
+    def __init__(self, plan: Plan, *, enabled: bool) -> None:
+        self.total = len(plan.actions)
+        self.enabled = enabled
+        self.live = enabled and sys.stdout.isatty()
+        self.finished: list[ActionResult] = []
+        self._bar: Any = None
+
+    def __enter__(self) -> Callable[[ActionResult], None]:
+        if self.live:
+            self._bar = click.progressbar(
+                length=self.total, label="Applying", show_pos=True, show_eta=False
+            ).__enter__()
+        return self.report
+
+    def report(self, result: ActionResult) -> None:
+        from reconciler.render import render_result_line
+
+        self.finished.append(result)
+        if self._bar is not None:
+            self._bar.update(1)
+        elif self.enabled:
+            click.echo(render_result_line(result, _color()))
+
+    def __exit__(self, *exc: object) -> None:
+        from reconciler.render import render_result_line
+
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            for result in self.finished:
+                click.echo(render_result_line(result, _color()))
+
+
+def _fail_if_any(outcome: ApplyResult) -> None:
+    if not outcome.ok:
+        raise ApplyFailedError(
+            f"{len(outcome.failed)} of {len(outcome.results)} actions failed; "
+            "fix the cause and run apply again to finish"
+        )
 
 
 def _confirm(yes: bool) -> None:
@@ -329,7 +434,7 @@ def _confirm(yes: bool) -> None:
     if not interactive:
         raise ConfigError(
             "refusing to apply without confirmation: no terminal to ask on. "
-            "Pass --yes to apply this plan"
+            "Pass --yes, or apply a reviewed saved plan with --plan FILE"
         )
     if not click.confirm("Apply these changes?", default=False):
         raise ConfigError("apply cancelled: nothing was changed")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from reconciler.plan import Action, ActionKind, Plan
-from reconciler.render import DESTROYS, format_value
+from reconciler.render import DESTROYS, Target, format_value
 
 MAX_CHARS = 65_000
 SYMBOLS = {
@@ -85,9 +85,25 @@ def _details(action: Action) -> str:
     )
 
 
-def render_markdown(plan: Plan, *, title: str = "reconciler plan", limit: int = MAX_CHARS) -> str:
+def render_markdown(
+    plan: Plan,
+    *,
+    target: Target | None = None,
+    title: str = "reconciler plan",
+    limit: int = MAX_CHARS,
+) -> str:
     """The plan as Markdown, never longer than ``limit`` characters."""
-    head = [f"### {title}", "", f"**Plan:** {summary_text(plan)}", ""]
+    head = [f"### {title}", ""]
+    if target:
+        files = ", ".join(cell(name) for name in target.files[:20])
+        if len(target.files) > 20:
+            files += f" and {len(target.files) - 20} more"
+        head += [
+            f"Target: {cell(target.api_url)} (API key `{target.api_key_hint}`) · "
+            f"Manifests: {files}",
+            "",
+        ]
+    head += [f"**Plan:** {summary_text(plan)}", ""]
     destructive = sum(1 for a in plan.actions if a.destructive)
     if destructive:
         head += [

@@ -44,12 +44,15 @@ class FieldChange:
     forces_replacement: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "path": self.path,
             "before": self.before,
             "after": self.after,
             "sensitive": self.sensitive,
         }
+        if self.forces_replacement:
+            data["forces_replacement"] = True
+        return data
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,7 @@ class Action:
             "slug": self.slug,
             "ownership": self.ownership,
             "fields": [change.to_dict() for change in self.fields],
+            "destroys_connected_accounts": self.destructive,
         }
         if self.reason:
             data["reason"] = self.reason

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import click
@@ -23,6 +24,25 @@ HEADLINES = {
     ActionKind.DELETE: "will be deleted",
 }
 DESTROYS = "destroys all its connected accounts"
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a plan was made against: shown in every plan's header."""
+
+    api_url: str
+    api_key_hint: str
+    files: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"api_url": self.api_url, "api_key": self.api_key_hint, "files": list(self.files)}
+
+
+def render_header(target: Target) -> str:
+    return (
+        f"Target:    {target.api_url} (API key {target.api_key_hint})\n"
+        f"Manifests: {', '.join(target.files)}\n"
+    )
 
 
 def _style(text: str, color: bool, **styles: Any) -> str:
@@ -65,9 +85,9 @@ def summary_line(plan: Plan) -> str:
     return f"Plan: {changes}. {counts['unchanged']} unchanged, {counts['unmanaged']} unmanaged."
 
 
-def render_text(plan: Plan, *, color: bool = False) -> str:
+def render_text(plan: Plan, *, color: bool = False, target: Target | None = None) -> str:
     """The plan for a terminal or a CI log, in the spirit of Terraform."""
-    lines: list[str] = []
+    lines: list[str] = [render_header(target)] if target else []
     for warning in plan.warnings:
         lines.append(_style(f"Warning: {warning}", color, fg="yellow"))
     if lines:
@@ -93,9 +113,12 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_json(plan: Plan) -> str:
+def render_json(plan: Plan, *, target: Target | None = None) -> str:
     """The JSON plan (DESIGN.md keys), sorted and stable."""
-    return json.dumps(plan.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    data = plan.to_dict()
+    if target:
+        data["target"] = target.to_dict()
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def render_result_line(result: ActionResult, color: bool = False) -> str:

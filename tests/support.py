@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 import httpx
+from click.testing import CliRunner, Result
 from fastapi import FastAPI
 
 from reconciler.client import ApiClient
@@ -74,3 +75,35 @@ def custom_body(slug: str, ownership: str = "user", **fields: Any) -> dict[str, 
     }
     body.update(fields)
     return body
+
+
+CANARY_SECRET = "canary-Secret-Value-q7Zx"
+
+
+def invoke(
+    app: FastAPI | None,
+    *args: str,
+    input: str | None = None,
+    interactive: bool = False,
+    **env: str,
+) -> Result:
+    """Run the CLI in-process against ``app`` (through an ASGI transport)."""
+    from reconciler.cli import Runtime, cli
+
+    transport = httpx.ASGITransport(app=app) if app else None
+    runtime = Runtime(transport=transport, interactive=interactive)
+    environment = {
+        "WORKOS_API_KEY": API_KEY,
+        "WORKOS_BASE_URL": BASE_URL,
+        "GITHUB_SECRET": CANARY_SECRET,
+        "NO_COLOR": "1",
+        "GITHUB_ACTIONS": "",
+        **env,
+    }
+    return CliRunner().invoke(cli, list(args), obj=runtime, env=environment, input=input)
+
+
+def writes(app: FastAPI) -> int:
+    """How many mutating requests the emulator has answered."""
+    by_method = run(stats(app))["by_method"]
+    return sum(by_method.get(m, 0) for m in ("POST", "PUT", "DELETE"))

@@ -9,14 +9,14 @@ from typing import Any
 import click
 import httpx
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 from fastapi import FastAPI
 
 from reconciler.cli import Runtime, cli
 from reconciler.emulator.app import create_app
-from tests.support import API_KEY, BASE_URL, run, stats
+from tests.support import API_KEY, BASE_URL, CANARY_SECRET, invoke, run, stats, writes
 
-CANARY = "canary-Secret-Value-q7Zx"
+CANARY = CANARY_SECRET
 MANIFEST = """\
 version: 1
 integrations:
@@ -55,23 +55,6 @@ def manifest(tmp_path: Path) -> Path:
 @pytest.fixture
 def app() -> FastAPI:
     return create_app(seed=SEED)
-
-
-def invoke(app: FastAPI | None, *args: str, input: str | None = None, **env: str) -> Result:
-    runtime = Runtime(transport=httpx.ASGITransport(app=app) if app else None, interactive=False)
-    environment = {
-        "WORKOS_API_KEY": API_KEY,
-        "WORKOS_BASE_URL": BASE_URL,
-        "GITHUB_SECRET": CANARY,
-        "NO_COLOR": "",
-        **env,
-    }
-    return CliRunner().invoke(cli, list(args), obj=runtime, env=environment, input=input)
-
-
-def writes(app: FastAPI) -> int:
-    by_method = run(stats(app))["by_method"]
-    return sum(by_method.get(m, 0) for m in ("POST", "PUT", "DELETE"))
 
 
 def test_validate_ok_and_offline(manifest: Path) -> None:

@@ -1,0 +1,68 @@
+"""GitHub Actions integration: workflow-command annotations and the job summary.
+
+Pure text builders; the CLI decides when (``GITHUB_ACTIONS=true``) and where
+to write them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from reconciler.errors import Problem
+from reconciler.plan import Plan
+
+
+def is_github_actions(environ: Mapping[str, str]) -> bool:
+    return environ.get("GITHUB_ACTIONS") == "true"
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def annotation(
+    level: str,
+    message: str,
+    *,
+    file: str | None = None,
+    line: int = 0,
+    col: int = 0,
+    title: str | None = None,
+) -> str:
+    """One workflow command, e.g. ``::error file=a.yaml,line=3,col=5::message``."""
+    properties = []
+    if file:
+        properties.append(f"file={_escape_property(file)}")
+        if line > 0:
+            properties.append(f"line={line}")
+            if col > 0:
+                properties.append(f"col={col}")
+    if title:
+        properties.append(f"title={_escape_property(title)}")
+    head = f"::{level} {','.join(properties)}" if properties else f"::{level}"
+    return f"{head}::{_escape_data(message)}"
+
+
+def problem_annotations(problems: Iterable[Problem]) -> list[str]:
+    return [
+        annotation(
+            "error", p.message, file=p.file, line=p.line, col=p.column, title="reconciler validate"
+        )
+        for p in problems
+    ]
+
+
+def unmanaged_annotations(plan: Plan) -> list[str]:
+    return [
+        annotation(
+            "warning",
+            f"{slug} ({ownership}) exists in WorkOS but not in the manifest; it is left alone. "
+            "Add it to the manifest (see `reconciler export`) or to settings.ignore.",
+            title="unmanaged integration",
+        )
+        for slug, ownership in plan.unmanaged
+    ]

@@ -1,0 +1,103 @@
+"""GitHub Actions: step summary, error annotations with file and line, warnings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from reconciler.emulator.app import create_app
+from reconciler.github import annotation
+from tests.support import invoke
+
+SEED = [{"provider": "notion", "ownership": "user", "credentials": {"type": "organization"}}]
+MANIFEST = "version: 1\nintegrations:\n  - slug: slack\n    credentials: {type: organization}\n"
+
+
+@pytest.fixture
+def manifest(tmp_path: Path) -> Path:
+    path = tmp_path / "integrations.yaml"
+    path.write_text(MANIFEST)
+    return path
+
+
+def test_validation_errors_become_error_annotations(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("version: 1\nintegrations:\n  - slug: github\n    scoeps: [repo]\n")
+    result = invoke(None, "validate", "-f", str(bad), GITHUB_ACTIONS="true")
+    assert result.exit_code == 1
+    lines = [line for line in result.stdout.splitlines() if line.startswith("::error")]
+    assert len(lines) == 1
+    assert lines[0].startswith(f"::error file={bad},line=4,col=5,title=reconciler validate::")
+    assert "did you mean 'scopes'" in lines[0]
+
+
+def test_no_annotations_outside_github_actions(tmp_path: Path, manifest: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("version: 1\nintegrations:\n  - slug: github\n    scoeps: [repo]\n")
+    assert "::error" not in invoke(None, "validate", "-f", str(bad)).output
+    summary = tmp_path / "summary.md"
+    result = invoke(
+        create_app(seed=SEED), "plan", "-f", str(manifest), GITHUB_STEP_SUMMARY=str(summary)
+    )
+    assert "::warning" not in result.output
+    assert not summary.exists()
+
+
+def test_plan_writes_step_summary_and_unmanaged_warnings(tmp_path: Path, manifest: Path) -> None:
+    summary = tmp_path / "summary.md"
+    summary.write_text("earlier step\n")
+    result = invoke(
+        create_app(seed=SEED),
+        "plan",
+        "-f",
+        str(manifest),
+        GITHUB_ACTIONS="true",
+        GITHUB_STEP_SUMMARY=str(summary),
+    )
+    assert result.exit_code == 0, result.output
+    written = summary.read_text()
+    assert written.startswith("earlier step\n")  # appended, not overwritten
+    assert "**Plan:** 1 to create, 0 to update, 0 to delete, 0 unchanged, 1 unmanaged" in written
+    warnings = [line for line in result.stdout.splitlines() if line.startswith("::warning")]
+    assert len(warnings) == 1 and "notion (user)" in warnings[0]
+
+
+def test_annotation_escaping() -> None:
+    line = annotation("error", "50% bad\nnext", file="a,b:c.yaml", line=3, col=2)
+    assert line == "::error file=a%2Cb%3Ac.yaml,line=3,col=2::50%25 bad%0Anext"
+    assert annotation("warning", "plain") == "::warning::plain"
+
+
+def test_json_plan_validates_against_its_schema(manifest: Path) -> None:
+    schema = json.loads(Path("schemas/plan.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    app = create_app(seed=SEED)
+    planned = invoke(app, "plan", "-f", str(manifest), "--format", "json")
+    assert planned.exit_code == 0
+    jsonschema.validate(json.loads(planned.stdout), schema)
+    applied = invoke(app, "apply", "-f", str(manifest), "--yes", "--format", "json")
+    assert applied.exit_code == 0, applied.output
+    document = json.loads(applied.stdout)
+    jsonschema.validate(document, schema)
+    assert document["results"][0]["outcome"] == "succeeded"
+
+
+def test_schema_rejects_a_malformed_plan() -> None:
+    schema = json.loads(Path("schemas/plan.schema.json").read_text())
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"format_version": 1, "summary": {}}, schema)
+
+
+def test_every_action_kind_validates_against_the_schema() -> None:
+    from tests.test_markdown import _mixed_plan
+
+    schema = json.loads(Path("schemas/plan.schema.json").read_text())
+    data = _mixed_plan().to_dict()
+    assert {c["action"] for c in data["changes"]} == {"create", "update", "replace", "delete"}
+    jsonschema.validate(data, schema)
+    replace = next(c for c in data["changes"] if c["action"] == "replace")
+    assert replace["destroys_connected_accounts"] is True
+    assert [f["path"] for f in replace["fields"] if f.get("forces_replacement")] == ["config"]

@@ -1,0 +1,99 @@
+"""The Markdown plan: summary, table, details, escaping, and the size cap."""
+
+from __future__ import annotations
+
+import re
+
+from reconciler.markdown import MAX_CHARS, render_markdown, summary_text
+from reconciler.plan import Plan
+from reconciler.planner import plan
+from reconciler.render import Target
+from tests.factories import desired, desired_state, remote, secret_ref
+
+TARGET = Target("https://api.workos.com", "sk_…1234", ("integrations.yaml",))
+
+
+def _mixed_plan() -> Plan:
+    entries = [
+        desired(secret="abcd9999", slug="github", credentials=secret_ref()),
+        desired(slug="slack", description="Prod | <b>bold</b> & `tick` ```fence```"),
+        desired(slug="snowflake", auth_methods=["api_key"], config={"account": "new"}),
+    ]
+    remotes = [
+        remote("slack", description="old"),
+        remote("snowflake", credentials=None, auth_methods=["api_key"], config={"account": "a"}),
+        remote("gone"),
+    ]
+    return plan(desired_state(*entries, prune=True), remotes)
+
+
+def test_summary_line_table_and_details() -> None:
+    result = _mixed_plan()
+    text = render_markdown(result, target=TARGET)
+    assert summary_text(result) == (
+        "1 to create, 1 to update, 1 to replace, 1 to delete, 0 unchanged, 0 unmanaged"
+    )
+    assert f"**Plan:** {summary_text(result)}" in text
+    assert "| Action | Slug | Ownership | Changes |" in text
+    assert "sk_…1234" in text and "integrations.yaml" in text
+    assert text.count("<details>") == 4 == text.count("</details>")
+    table = [line for line in text.splitlines() if line.startswith("| ")]
+    assert len(table) == 2 + 4
+    # destructive actions are listed first and flagged
+    assert "replace" in table[2] and "destroys all its connected accounts" in table[2]
+    assert "config cannot change in place" in table[2]
+    assert "delete" in table[3] and "destroys" in table[3]
+    assert '+ config: {"account": "new"}  # forces replacement' in text
+    assert "(sensitive, ends …9999)" in text
+
+
+def test_values_are_escaped_in_cells_and_fenced_in_details() -> None:
+    text = render_markdown(_mixed_plan())
+    # the description's backticks can't close the diff fence
+    fences = re.findall(r"^(`{3,})diff$", text, flags=re.MULTILINE)
+    assert "````" in fences
+    for line in text.splitlines():
+        if line.startswith("| "):
+            assert line.count(" | ") == 3, line  # no cell split by a stray |
+
+
+def test_table_cells_escape_pipes_and_html() -> None:
+    result = plan(
+        desired_state(desired(slug="slack", description="a|b", scopes=["x"])),
+        [remote("slack")],
+    )
+    text = render_markdown(result, target=Target("https://x|y<z>", "sk_…1234", ("a|b.yaml",)))
+    assert "https://x\\|y&lt;z&gt;" in text
+    assert "a\\|b.yaml" in text
+
+
+def test_no_changes() -> None:
+    text = render_markdown(plan(desired_state(), [remote("notion")]))
+    assert "No changes." in text
+    assert "**Unmanaged**" in text and "`notion` (user)" in text
+
+
+def test_two_thousand_changes_stay_under_the_limit_and_say_what_was_left_out() -> None:
+    entries = [
+        desired(slug=f"app-{i:04d}", description="x" * 200, credentials={"type": "organization"})
+        for i in range(1000)
+    ]
+    remotes = [remote(f"old-{i:04d}", description="y" * 200) for i in range(1000)]
+    result = plan(desired_state(*entries, prune=True), remotes)
+    assert len(result.actions) == 2000
+    text = render_markdown(result, target=TARGET)
+    assert len(text) < MAX_CHARS
+    assert "left out of the table" in text
+    assert "Run `reconciler plan` for the full plan" in text
+    # the deletes (destructive) come first, so none of them is hidden by the cut
+    rows = [line for line in text.splitlines() if line.startswith("| ") and "---" not in line]
+    assert all("delete" in row for row in rows[1:])
+    assert text.count("<details>") == text.count("</details>")
+
+
+def test_small_limit_cuts_details_first() -> None:
+    full = render_markdown(_mixed_plan())
+    text = render_markdown(_mixed_plan(), limit=len(full) - 100)
+    assert len(text) <= len(full) - 100
+    assert "details of" in text and "left out" in text
+    assert text.count("| ✏️ update |") == 1  # the table itself is whole
