@@ -41,7 +41,7 @@ class Target:
 def render_header(target: Target) -> str:
     return (
         f"Target:    {target.api_url} (API key {target.api_key_hint})\n"
-        f"Manifests: {', '.join(target.files)}\n"
+        f"Manifests: {', '.join(target.files)}"
     )
 
 
@@ -87,7 +87,7 @@ def summary_line(plan: Plan) -> str:
 
 def render_text(plan: Plan, *, color: bool = False, target: Target | None = None) -> str:
     """The plan for a terminal or a CI log, in the spirit of Terraform."""
-    lines: list[str] = [render_header(target)] if target else []
+    lines: list[str] = [render_header(target), ""] if target else []
     for warning in plan.warnings:
         lines.append(_style(f"Warning: {warning}", color, fg="yellow"))
     if lines:
