@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -22,6 +23,7 @@ from click.core import ParameterSource
 
 from reconciler import __version__
 from reconciler.errors import ApplyFailedError, ConfigError, ManifestError, ReconcilerError
+from reconciler.secrets import Redactor
 
 if TYPE_CHECKING:
     import httpx
@@ -39,15 +41,40 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 @dataclass
 class Runtime:
-    """What tests may swap: the HTTP transport and whether a terminal is attached."""
+    """One invocation's context: what tests may swap (the HTTP transport, whether
+    a terminal is attached) and the secrets to scrub from errors and logs."""
 
     transport: httpx.AsyncBaseTransport | None = None
     interactive: bool | None = None
+    redactor: Redactor = field(default_factory=Redactor)
 
 
 def _runtime() -> Runtime:
-    obj = click.get_current_context().find_object(Runtime)
-    return obj if obj is not None else Runtime()
+    return click.get_current_context().ensure_object(Runtime)
+
+
+class _RedactingFilter(logging.Filter):
+    """Log records pass through the invocation's redactor."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        super().__init__()
+        self.redactor = redactor
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = self.redactor.redact(record.getMessage())
+        record.args = None
+        return True
+
+
+def _configure_logging(verbose: bool, redactor: Redactor) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(_RedactingFilter(redactor))
+    for name in ("reconciler", "httpx"):
+        logger = logging.getLogger(name)
+        logger.handlers = [handler] if verbose else []
+        logger.setLevel(logging.DEBUG if verbose else logging.WARNING)
+        logger.propagate = not verbose
 
 
 def _color() -> bool:
@@ -67,7 +94,7 @@ def handle_errors(command: F) -> F:
             return command(*args, **kwargs)
         except ManifestError as error:
             for problem in error.problems:
-                click.echo(str(problem), err=True)
+                click.echo(_runtime().redactor.redact(str(problem)), err=True)
             if _github_actions():
                 from reconciler.github import problem_annotations
 
@@ -77,7 +104,7 @@ def handle_errors(command: F) -> F:
             click.echo(f"Error: the manifest has {count} problem{'s' * (count != 1)}.", err=True)
             sys.exit(error.exit_code)
         except ReconcilerError as error:
-            click.echo(f"Error: {error}", err=True)
+            click.echo(_runtime().redactor.redact(f"Error: {error}"), err=True)
             sys.exit(error.exit_code)
 
     return cast(F, wrapper)
@@ -123,6 +150,7 @@ def _client(api_url: str) -> ApiClient:
     api_key = os.environ.get("WORKOS_API_KEY", "")
     if not api_key:
         raise ConfigError("WORKOS_API_KEY is not set: export the environment's API key")
+    _runtime().redactor.add(api_key)
     return ApiClient(api_key=api_key, base_url=api_url, transport=_runtime().transport)
 
 
@@ -136,7 +164,10 @@ def _target(client: ApiClient, desired: Desired) -> Target:
 def _load(files: tuple[str, ...] | list[str], *, resolve_secrets: bool = True) -> Desired:
     from reconciler.loader import load
 
-    return load(list(files), resolve_secrets=resolve_secrets)
+    desired = load(list(files), resolve_secrets=resolve_secrets)
+    for entry in desired.integrations:
+        _runtime().redactor.add(entry.client_secret)
+    return desired
 
 
 def _render(plan: Plan, output_format: str, target: Target) -> str:
@@ -167,7 +198,11 @@ def _github_report(plan: Plan, target: Target) -> None:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="reconciler")
-def cli() -> None:
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Log each HTTP request and step to stderr (no secrets)."
+)
+@click.pass_context
+def cli(ctx: click.Context, verbose: bool) -> None:
     """Keep WorkOS Pipes data integrations as code.
 
     Describe the integrations you want in YAML, review `reconciler plan`,
@@ -180,6 +215,7 @@ def cli() -> None:
       reconciler apply -f integrations/ --yes
       reconciler emulator --seed examples/remote-seed.yaml
     """
+    _configure_logging(verbose, ctx.ensure_object(Runtime).redactor)
 
 
 @cli.command()
@@ -374,7 +410,7 @@ def apply(
                     result, client, concurrency=concurrency, on_result=report
                 )
             if as_json:
-                click.echo(render_apply_json(result, outcome), nl=False)
+                click.echo(_runtime().redactor.redact(render_apply_json(result, outcome)), nl=False)
             else:
                 click.echo(render_apply_summary(outcome, _color()))
             _fail_if_any(outcome)
@@ -406,7 +442,7 @@ class _progress:
         if self._bar is not None:
             self._bar.update(1)
         elif self.enabled:
-            click.echo(render_result_line(result, _color()))
+            click.echo(_runtime().redactor.redact(render_result_line(result, _color())))
 
     def __exit__(self, *exc: object) -> None:
         from reconciler.render import render_result_line
@@ -414,7 +450,7 @@ class _progress:
         if self._bar is not None:
             self._bar.__exit__(None, None, None)
             for result in self.finished:
-                click.echo(render_result_line(result, _color()))
+                click.echo(_runtime().redactor.redact(render_result_line(result, _color())))
 
 
 def _fail_if_any(outcome: ApplyResult) -> None:

@@ -51,3 +51,28 @@ def masked(last4: str | None) -> str:
     if not last4:
         return "(sensitive)"
     return f"(sensitive, ends …{last4})"
+
+
+REDACTED = "(redacted)"
+
+
+class Redactor:
+    """Scrubs known secret values (client secrets, the API key) out of text.
+
+    Defence in depth for text that is not built by us: API error messages
+    that echo a request, log records of libraries.
+    """
+
+    def __init__(self) -> None:
+        self._values: set[str] = set()
+
+    def add(self, value: str | Secret | None) -> None:
+        plain = value.reveal() if isinstance(value, Secret) else value
+        if plain and len(plain) >= 6:
+            self._values.add(plain)
+
+    def redact(self, text: str) -> str:
+        for value in sorted(self._values, key=len, reverse=True):
+            if value in text:
+                text = text.replace(value, REDACTED)
+        return text

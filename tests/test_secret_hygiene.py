@@ -1,0 +1,148 @@
+"""Canary secrets and a canary API key through every command, format and error path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner, Result
+from fastapi import FastAPI
+
+from reconciler.cli import Runtime, cli
+from reconciler.emulator.app import create_app
+
+SECRET = "canary-client-secret-X9y8"
+FILE_SECRET = "canary-file-secret-W7v6"
+API_KEY = "sk_test_canaryAPIkey-Q5r4"
+MANIFEST = """\
+version: 1
+settings:
+  prune: true
+integrations:
+  - slug: github
+    description: GitHub
+    credentials:
+      type: custom
+      client_id: Iv1.abc
+      client_secret: ${env:GITHUB_SECRET}
+  - slug: slack
+    credentials:
+      type: custom
+      client_id: slack-id
+      client_secret: ${file:slack.secret}
+"""
+SEED = [
+    {
+        "provider": "slack",
+        "credentials": {"type": "custom", "client_id": "old", "client_secret": "old-secret-0000"},
+    },
+    {"provider": "notion", "credentials": {"type": "organization"}},
+]
+
+
+class EchoingTransport(httpx.AsyncBaseTransport):
+    """A hostile API: every write is refused with a message echoing the request."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await request.aread()
+        body = request.content.decode()
+        headers = dict(request.headers)
+        return httpx.Response(
+            422,
+            json={
+                "message": f"bad request {body} headers {headers}",
+                "code": "invalid",
+                "errors": [{"field": "credentials", "code": "x", "message": body}],
+            },
+            headers={"X-Request-ID": "req_echo"},
+        )
+
+
+class WritesEcho(httpx.AsyncBaseTransport):
+    """Reads go to the emulator; writes are answered by the echoing API."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.emulator = httpx.ASGITransport(app=app)
+        self.echo = EchoingTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            return await self.emulator.handle_async_request(request)
+        return await self.echo.handle_async_request(request)
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    Path("integrations.yaml").write_text(MANIFEST)
+    Path("slack.secret").write_text(FILE_SECRET + "\n")
+    return tmp_path
+
+
+def run_cli(transport: httpx.AsyncBaseTransport | None, *args: str) -> Result:
+    env = {
+        "WORKOS_API_KEY": API_KEY,
+        "WORKOS_BASE_URL": "http://localhost",
+        "GITHUB_SECRET": SECRET,
+        "NO_COLOR": "1",
+    }
+    runtime = Runtime(transport=transport, interactive=False)
+    return CliRunner().invoke(cli, list(args), obj=runtime, env=env)
+
+
+def assert_clean(text: str) -> None:
+    for canary in (SECRET, FILE_SECRET, API_KEY):
+        assert canary not in text
+    assert "canaryAPIkey" not in text
+
+
+def test_no_canary_in_any_command_or_format(workdir: Path) -> None:
+    app = create_app(api_key=API_KEY, seed=SEED)
+    transport = httpx.ASGITransport(app=app)
+    results = [run_cli(None, "validate"), run_cli(None, "schema")]
+    for fmt in ("text", "json", "markdown"):
+        results.append(run_cli(transport, "plan", "--format", fmt))
+        results.append(run_cli(transport, "-v", "plan", "--format", fmt))
+        results.append(run_cli(transport, "apply", "--dry-run", "--format", fmt))
+    results.append(run_cli(transport, "plan", "--out", "plan.json"))
+    assert_clean(Path("plan.json").read_text())
+    results.append(run_cli(transport, "-v", "apply", "--plan", "plan.json"))
+    results.append(run_cli(transport, "-v", "apply", "--yes", "--format", "json"))
+    for result in results:
+        assert result.exit_code == 0, result.output
+        assert_clean(result.output)
+    assert "sk_…"[:3] in results[2].output  # the key is shown as sk_… plus its last 4
+    assert "Q5r4" in results[2].output
+
+
+def test_api_errors_echoing_the_request_are_redacted(workdir: Path) -> None:
+    app = create_app(api_key=API_KEY, seed=SEED)
+    for args in (
+        ["apply", "--yes"],
+        ["-v", "apply", "--yes"],
+        ["apply", "--yes", "--format", "json"],
+    ):
+        result = run_cli(WritesEcho(app), *args)
+        assert result.exit_code == 1
+        assert "FAILED" in result.output or '"failed"' in result.output
+        assert "(redacted)" in result.output
+        assert_clean(result.output)
+
+
+def test_errors_before_any_request_hold_no_canary(workdir: Path) -> None:
+    Path("integrations.yaml").write_text(MANIFEST.replace("${env:GITHUB_SECRET}", SECRET))
+    result = run_cli(None, "validate")
+    assert result.exit_code == 1
+    assert "must be a reference" in result.output
+    assert_clean(result.output)
+
+
+def test_json_results_hold_no_secret(workdir: Path) -> None:
+    app = create_app(api_key=API_KEY, seed=SEED)
+    result = run_cli(httpx.ASGITransport(app=app), "apply", "--yes", "--format", "json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert {r["outcome"] for r in document["results"]} == {"succeeded"}
+    assert_clean(result.stdout)
