@@ -133,6 +133,15 @@ def api_options(command: F) -> F:
     )(command)
 
 
+def environment_option(command: F) -> F:
+    return click.option(
+        "--environment",
+        envvar="RECONCILER_ENVIRONMENT",
+        help="The WorkOS environment this run targets (env RECONCILER_ENVIRONMENT); "
+        "must match the manifest's settings.environment.",
+    )(command)
+
+
 def format_option(command: F) -> F:
     return click.option(
         "--format",
@@ -161,10 +170,19 @@ def _target(client: ApiClient, desired: Desired) -> Target:
     return Target(client.base_url, redact_key(client.api_key), desired.files)
 
 
-def _load(files: tuple[str, ...] | list[str], *, resolve_secrets: bool = True) -> Desired:
+def _load(
+    files: tuple[str, ...] | list[str],
+    *,
+    resolve_secrets: bool = True,
+    environment: str | None = None,
+    check_environment: bool = False,
+) -> Desired:
+    from reconciler.environments import check_environment as check
     from reconciler.loader import load
 
     desired = load(list(files), resolve_secrets=resolve_secrets)
+    if check_environment:
+        check(desired.settings.environment, environment)
     for entry in desired.integrations:
         _runtime().redactor.add(entry.client_secret)
     return desired
@@ -264,6 +282,7 @@ def schema() -> None:
 @cli.command()
 @files_option
 @api_options
+@environment_option
 @format_option
 @click.option("--out", type=click.Path(dir_okay=False), help="Save the plan for `apply --plan`.")
 @click.option(
@@ -276,6 +295,7 @@ def schema() -> None:
 def plan(
     files: tuple[str, ...],
     api_url: str,
+    environment: str | None,
     output_format: str,
     out: str | None,
     detailed_exitcode: bool,
@@ -298,7 +318,7 @@ def plan(
     from reconciler.planner import check_safety
     from reconciler.planner import plan as make_plan
 
-    desired = _load(files)
+    desired = _load(files, environment=environment, check_environment=True)
     client = _client(api_url)
     remote = asyncio.run(_list_and_close(client))
     result = make_plan(desired, remote)
@@ -323,6 +343,7 @@ async def _list_and_close(client: ApiClient) -> list[Any]:
 @cli.command()
 @files_option
 @api_options
+@environment_option
 @click.option(
     "--plan",
     "plan_file",
@@ -344,6 +365,7 @@ async def _list_and_close(client: ApiClient) -> list[Any]:
 def apply(
     files: tuple[str, ...],
     api_url: str,
+    environment: str | None,
     plan_file: str | None,
     yes: bool,
     dry_run: bool,
@@ -377,7 +399,7 @@ def apply(
     ctx = click.get_current_context()
     if saved is not None and ctx.get_parameter_source("files") is ParameterSource.DEFAULT:
         files = tuple(saved.files)
-    desired = _load(files)
+    desired = _load(files, environment=environment, check_environment=True)
     client = _client(api_url)
     as_json = output_format == "json"
 
@@ -416,6 +438,53 @@ def apply(
             _fail_if_any(outcome)
 
     asyncio.run(run())
+
+
+@cli.command()
+@api_options
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    help="Write the manifest to this file (refuses to overwrite without --force).",
+)
+@click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
+@handle_errors
+def export(api_url: str, out: str | None, force: bool) -> None:
+    """Write the remote integrations as a manifest, to adopt them as code.
+
+    Every integration of both ownerships, in a stable order, with only the
+    fields that differ from the API's defaults. Client secrets are written as
+    ${env:NAME} references; the names to set (and the last 4 characters each
+    secret must end with) are listed on stderr. With those set, `plan` on the
+    exported manifest shows no changes.
+
+    \b
+    Examples:
+      reconciler export > integrations.yaml
+      reconciler export --out integrations.yaml
+      reconciler export --out integrations.yaml --force
+    """
+    from reconciler.exporter import export_manifest, secret_note
+
+    client = _client(api_url)
+    remote = asyncio.run(_list_and_close(client))
+    result = export_manifest(remote)
+    if out:
+        try:
+            with open(out, "w" if force else "x", encoding="utf-8") as handle:
+                handle.write(result.text)
+        except FileExistsError:
+            raise ConfigError(f"{out} exists: pass --force to overwrite it") from None
+        except OSError as error:
+            raise ConfigError(f"cannot write {out}: {error.strerror}") from None
+        click.echo(f"Wrote {len(remote)} integrations to {out}.", err=True)
+    else:
+        click.echo(result.text, nl=False)
+    for warning in result.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    note = secret_note(result)
+    if note:
+        click.echo(note, err=True)
 
 
 class _progress:

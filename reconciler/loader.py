@@ -2,17 +2,28 @@
 
 Every problem of a run, across all files, is collected and raised at once as a
 ``ManifestError``; each points at file:line:column. No message carries a secret.
+
+Environment references: a string field whose whole value is ``${env:NAME}``
+or ``${env:NAME:-default}`` takes the variable's value (the default when
+NAME is unset or empty, as in the shell; an empty default is allowed). They
+are resolved before validation, so the resolved value is what gets checked.
+References work in string fields only (``enabled: ${env:X}`` is a problem),
+must be the whole value, and ``${file:...}`` is for ``client_secret`` only.
+``client_secret`` keeps its own rules: a reference resolved into a ``Secret``
+after validation, never a default (that would be a literal secret).
 """
 
 from __future__ import annotations
 
 import difflib
+import functools
 import os
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import NoneType, UnionType
-from typing import Any, Union, get_args, get_origin
+from typing import Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
@@ -33,7 +44,7 @@ from reconciler.models import (
 )
 from reconciler.providers import is_builtin
 from reconciler.secrets import Secret
-from reconciler.yamlsource import Document, describe_value, parse
+from reconciler.yamlsource import Document, Node, describe_value, parse
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 SECRET_LITERAL_MESSAGE = (
@@ -66,6 +77,10 @@ _BOUNDS = {
     "greater_than": ("greater than", "gt"),
 }
 Loc = tuple[str | int, ...]
+ENV_REFERENCE = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_REFERENCE = re.compile(r"\$\{(env|file):([^}]*)\}")
+_REFERENCE_START = re.compile(r"\$\{(?:env|file):")
+_SECRET_FIELD = ("credentials", "client_secret")
 
 
 @dataclass(frozen=True)
@@ -106,18 +121,32 @@ def load(
     environ: Mapping[str, str] | None = None,
     resolve_secrets: bool = True,
 ) -> Desired:
-    """Load, validate and merge manifest files and directories into a ``Desired``."""
+    """Load, validate and merge manifest files and directories into a ``Desired``.
+
+    ``environ`` (default ``os.environ``) resolves ``${env:...}`` references.
+    With ``resolve_secrets=False`` (``validate --no-secrets``) client secrets
+    are only checked for syntax, while other references still resolve (they
+    are not secrets): one whose variable is unset and has no default keeps its
+    reference text as a stand-in, which passes fields that accept any text
+    (``client_id``, ``description``...); a field with a format of its own
+    (``slug``, ``ownership``, URLs) reports the unset variable, since it
+    cannot be checked without it. With ``resolve_secrets=True`` every unset
+    variable without a default is a problem at the value that names it.
+    """
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
     problems: list[Problem] = []
     if not paths:
         raise ManifestError([Problem(".", 0, 0, "no manifest file given")])
-    files = [_load_file(display, path, problems) for display, path in _files(paths, problems)]
+    environ = os.environ if environ is None else environ
+    files = [
+        _load_file(display, path, problems, environ, strict=resolve_secrets)
+        for display, path in _files(paths, problems)
+    ]
     entries = [entry for file in files for entry in file.entries]
     settings = _one_settings(files, problems)
     problems.extend(_identity_problems(entries))
     problems.extend(_custom_provider_problems(entries))
-    environ = os.environ if environ is None else environ
     integrations = []
     for entry in entries:
         secret = _resolve_secret(entry, environ, problems) if resolve_secrets else None
@@ -159,8 +188,15 @@ def _files(
     return unique
 
 
-def _load_file(display: str, path: Path, problems: list[Problem]) -> _File:
-    """Parse and validate one file; its valid integrations survive its problems."""
+def _load_file(
+    display: str,
+    path: Path,
+    problems: list[Problem],
+    environ: Mapping[str, str],
+    *,
+    strict: bool,
+) -> _File:
+    """Parse, interpolate and validate one file; its valid integrations survive its problems."""
     try:
         data = path.read_bytes()
     except OSError as error:
@@ -182,14 +218,17 @@ def _load_file(display: str, path: Path, problems: list[Problem]) -> _File:
         message = f"a manifest must be a mapping with version: 1, not {shown}"
         problems.append(Problem(display, root.mark.line, root.mark.column, message))
         return file
+    references = _References(doc, environ, strict=strict)
+    content = references.interpolate(root)
+    problems.extend(references.problems)
     try:
-        manifest = Manifest.model_validate(root.value)
+        manifest = Manifest.model_validate(content)
     except ValidationError as error:
         details = _relevant(error.errors(include_url=False))
-        problems.extend(_problem_for(doc, detail) for detail in details)
+        problems.extend(references.problems_for(details))
         if any(detail["loc"] == ("version",) for detail in details):
             return file
-        file.settings, valid = _valid_parts(root.value, details)
+        file.settings, valid = _valid_parts(content, details)
     else:
         file.settings, valid = manifest.settings, list(enumerate(manifest.integrations))
     file.settings_given = "settings" in root.entries
@@ -219,8 +258,11 @@ def _valid_parts(
     return settings, [(i, Integration.model_validate(item)) for i, item in valid]
 
 
-def _problem_for(doc: Document, detail: ErrorDetails) -> Problem:
-    """A pydantic error as a problem at the YAML node it is about."""
+def _problem_for(doc: Document, detail: ErrorDetails, origin: str | None = None) -> Problem:
+    """A pydantic error as a problem at the YAML node it is about.
+
+    ``origin`` is the reference the checked value came from, if it came from one.
+    """
     loc: Loc = tuple(detail["loc"])
     if detail["type"] == "extra_forbidden":
         mark = doc.locate(loc, key=True)
@@ -228,7 +270,190 @@ def _problem_for(doc: Document, detail: ErrorDetails) -> Problem:
         mark = doc.locate(loc[:-1])
     else:
         mark = doc.locate(loc)
-    return Problem(doc.file, mark.line, mark.column, _message(detail, loc))
+    message = _message(detail, loc)
+    if origin is not None:
+        message += f" (from {origin})"
+    return Problem(doc.file, mark.line, mark.column, message)
+
+
+class _References:
+    """Resolves the ``${env:...}`` references of one file before validation.
+
+    Remembers, by location, which values came from a reference (for messages),
+    which kept an unset reference as a stand-in, and where a problem was
+    already reported (so that validation errors about those values, which
+    are about the stand-in rather than what the user wrote, are not repeated).
+    """
+
+    def __init__(self, doc: Document, environ: Mapping[str, str], *, strict: bool) -> None:
+        self.doc = doc
+        self.environ = environ
+        self.strict = strict
+        self.problems: list[Problem] = []
+        self.resolved: dict[Loc, str] = {}
+        self.unresolved: dict[Loc, tuple[str, str]] = {}
+        self.reported: set[Loc] = set()
+
+    def interpolate(self, root: Node) -> Any:
+        """The plain value of ``root`` with references resolved (shared where unchanged)."""
+        return self._walk(root, (), Manifest)
+
+    def problems_for(self, details: list[ErrorDetails]) -> list[Problem]:
+        """Problems for validation errors, minus those a reference already explains."""
+        found = []
+        for detail in details:
+            loc: Loc = tuple(detail["loc"])
+            if loc in self.reported:
+                continue
+            if loc in self.unresolved:
+                reference, name = self.unresolved[loc]
+                label = _label(_split(loc)[1])
+                message = (
+                    f"{label}: {reference}: environment variable {name} is not set, "
+                    f"and {label} cannot be checked without it"
+                )
+                found.append(self._at(loc, message))
+                continue
+            found.append(_problem_for(self.doc, detail, self.resolved.get(loc)))
+        return found
+
+    def _walk(self, node: Node, loc: Loc, annotation: Any) -> Any:
+        """``node``'s value with references resolved; the same object if none changed."""
+        if node.entries is not None:
+            children: Iterable[tuple[str | int, Node]] = (
+                (name, entry.node) for name, entry in node.entries.items()
+            )
+        elif node.items is not None:
+            children = enumerate(node.items)
+        elif isinstance(node.value, str) and "${" in node.value:
+            return self._scalar(node.value, loc, annotation)
+        else:
+            return node.value
+        changed: dict[str | int, Any] = {}
+        for part, child in children:
+            if child.entries is None and child.items is None:
+                text = child.value
+                if not (isinstance(text, str) and "${" in text):
+                    continue  # the common case, kept out of the recursion
+            new = self._walk(child, (*loc, part), _child_annotation(annotation, part))
+            if new is not child.value:
+                changed[part] = new
+        if not changed:
+            return node.value
+        if isinstance(node.value, dict):
+            return {**node.value, **changed}
+        return [changed.get(index, item) for index, item in enumerate(node.value)]
+
+    def _scalar(self, value: str, loc: Loc, annotation: Any) -> Any:
+        """One string value that may be a reference: its resolved value, or itself."""
+        if len(loc) == 4 and loc[0] == "integrations" and loc[2:] == _SECRET_FIELD:
+            secret = ENV_REFERENCE.fullmatch(value)
+            if secret is not None and secret.group(2) is not None:
+                self._report(
+                    loc,
+                    "client_secret: a default (:-) is not allowed here: it would be a literal "
+                    f"secret in the manifest; write ${{env:{secret.group(1)}}} and set the "
+                    "variable, or use ${file:path}",
+                )
+            return value  # resolved into a Secret after validation
+        if annotation is None:
+            return value  # an unknown key, or a wrong structure: validation says which
+        label = _label(_split(loc)[1])
+        reference = _REFERENCE.fullmatch(value)
+        if reference is None:
+            if _REFERENCE_START.search(value):
+                self._report(
+                    loc,
+                    f"{label}: a reference must be the whole value ({label}: ${{env:NAME}}); "
+                    "text around it is not interpolated",
+                )
+            return value
+        if not _is_text(annotation):
+            self._report(
+                loc,
+                f"{label}: ${{env:...}} references work in string fields only; "
+                f"{label} takes {_expected_kind(annotation)}",
+            )
+            return value
+        if reference.group(1) == "file":
+            self._report(
+                loc,
+                f"{label}: ${{file:...}} references are for credentials.client_secret only; "
+                "use ${env:NAME} here",
+            )
+            return value
+        match = ENV_REFERENCE.fullmatch(value)
+        if match is None:
+            self._report(
+                loc,
+                f"{label}: {value}: not a valid environment variable name; "
+                "use letters, digits and _, not starting with a digit",
+            )
+            return value
+        name, default = match.groups()
+        current = self.environ.get(name)
+        if current or (current is not None and default is None):
+            self.resolved[loc] = value
+            return current
+        if default is not None:
+            self.resolved[loc] = value
+            return default
+        if self.strict:
+            self._report(loc, f"{label}: {value}: environment variable {name} is not set")
+        else:
+            self.unresolved[loc] = (value, name)
+        return value
+
+    def _report(self, loc: Loc, message: str) -> None:
+        self.reported.add(loc)
+        problem = self._at(loc, message)
+        if problem not in self.problems:  # an aliased node is reached by several paths
+            self.problems.append(problem)
+
+    def _at(self, loc: Loc, message: str) -> Problem:
+        mark = self.doc.locate(loc)
+        return Problem(self.doc.file, mark.line, mark.column, message)
+
+
+@functools.lru_cache(maxsize=256)
+def _child_annotation(annotation: Any, part: str | int) -> Any:
+    """The type expected at ``part`` inside a value of type ``annotation`` (None if unknown)."""
+    annotation = _without_none(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        field_info = annotation.model_fields.get(part) if isinstance(part, str) else None
+        return field_info.annotation if field_info is not None else None
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is list and isinstance(part, int) and args:
+        return args[0]
+    if origin is dict and isinstance(part, str) and len(args) == 2:
+        return args[1]
+    return None
+
+
+def _is_text(annotation: Any) -> bool:
+    """True for a string field (plain, or a choice of strings)."""
+    annotation = _without_none(annotation)
+    if annotation is str:
+        return True
+    return get_origin(annotation) is Literal and all(
+        isinstance(choice, str) for choice in get_args(annotation)
+    )
+
+
+def _expected_kind(annotation: Any) -> str:
+    annotation = _without_none(annotation)
+    origin = get_origin(annotation)
+    if annotation is bool:
+        return "true or false"
+    if annotation in (int, float):
+        return "a number"
+    if origin is list:
+        return "a list"
+    if origin is dict or (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+        return "a mapping"
+    if origin is Literal:
+        return " or ".join(describe_value(choice) for choice in get_args(annotation))
+    return "a value that is not a string"
 
 
 def _message(detail: ErrorDetails, loc: Loc) -> str:
@@ -410,6 +635,8 @@ def _resolve_secret(
     match = SECRET_REFERENCE.fullmatch(reference)
     assert match is not None, "validated by the Credentials model"
     scheme, target = match.groups()
+    if scheme == "env" and ":-" in target:
+        return None  # a default: already reported while interpolating
     value, failure = (
         _from_environment(target, environ) if scheme == "env" else _from_file(entry, target)
     )

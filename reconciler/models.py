@@ -153,6 +153,14 @@ class Settings(_Strict):
     prune: StrictBool = Field(False, description="Delete remote integrations not listed.")
     ignore: list[str] = Field(default_factory=list, description="Slug globs never touched.")
     max_delete_fraction: float = Field(0.3, ge=0.0, le=1.0)
+    environment: str | None = Field(
+        None,
+        min_length=1,
+        description=(
+            "The WorkOS environment these manifests are for (e.g. production); plan and "
+            "apply refuse to run unless --environment / RECONCILER_ENVIRONMENT names it."
+        ),
+    )
 
 
 class Manifest(_Strict):

@@ -129,6 +129,16 @@ def describe_value(value: object) -> str:
     return type(value).__name__
 
 
+def reads_as_string(text: str) -> bool:
+    """Whether ``text``, written as a plain scalar, reads back as that string here.
+
+    For writers of manifests (the exporter): PyYAML's dumper quotes what YAML
+    1.1 would not read as a string, but ``0o17`` or ``1e3`` are numbers only in
+    the YAML 1.2 core schema this module reads.
+    """
+    return _plain_kind(text) == "str"
+
+
 def parse(data: bytes, file: str, *, loader: LoaderFactory = DEFAULT_LOADER) -> Document:
     """Parse one YAML document from ``data``; ``file`` names it in problems."""
     data = data.removeprefix(codecs.BOM_UTF8)

@@ -283,3 +283,149 @@ def test_messages_never_carry_a_resolved_secret(tmp_path: Path) -> None:
     )
     problems = _problems([manifest])
     assert ENVIRON["GITHUB_CLIENT_SECRET"] not in str(ManifestError(problems))
+
+
+REFERENCES = MANIFESTS / "valid" / "env-references.yaml"
+REFERENCES_ENVIRON = {
+    "STAGE": "staging",
+    "EXTRA_SCOPE": "read:org",
+    "GITHUB_CLIENT_ID": "Iv1.staging",
+    "GITHUB_CLIENT_SECRET": "gh-0001",
+    "CRM_TENANT": "acme-staging",
+}
+
+
+def test_env_references_resolve_in_string_fields() -> None:
+    desired = load([REFERENCES], environ=REFERENCES_ENVIRON)
+    assert desired.settings.environment == "staging"
+    assert desired.settings.ignore == ["legacy-*"]
+    github, crm = desired.integrations
+    assert github.spec.description == "GitHub"
+    assert github.spec.scopes == ["repo", "read:org"]
+    assert github.spec.credentials is not None
+    assert github.spec.credentials.client_id == "Iv1.staging"
+    assert github.spec.credentials.client_secret == "${env:GITHUB_CLIENT_SECRET}"
+    assert github.client_secret is not None and github.client_secret.reveal() == "gh-0001"
+    assert crm.identity == ("acme-crm", "organization")
+    assert crm.managed("description") and crm.spec.description == ""
+    assert crm.spec.config == {"tenant": "acme-staging"}
+    assert crm.spec.custom_provider is not None
+    assert crm.spec.custom_provider.token_url == "https://crm.acme.example/oauth/token"
+
+
+def test_a_set_variable_wins_over_its_default() -> None:
+    environ = {
+        **REFERENCES_ENVIRON,
+        "GITHUB_DESCRIPTION": "GitHub (staging)",
+        "CRM_SLUG": "globex",
+        "CRM_OWNERSHIP": "user",
+        "CRM_DESCRIPTION": "Globex CRM",
+    }
+    github, crm = load([REFERENCES], environ=environ).integrations
+    assert github.spec.description == "GitHub (staging)"
+    assert crm.identity == ("globex", "user")
+    assert crm.spec.description == "Globex CRM"
+
+
+def test_an_empty_variable_takes_the_default_as_in_the_shell() -> None:
+    environ = {**REFERENCES_ENVIRON, "GITHUB_DESCRIPTION": "", "CRM_OWNERSHIP": ""}
+    github, crm = load([REFERENCES], environ=environ).integrations
+    assert github.spec.description == "GitHub"
+    assert crm.spec.ownership == "organization"
+
+
+def test_every_unset_variable_is_reported_at_its_value() -> None:
+    problems = _problems([REFERENCES], environ={"GITHUB_CLIENT_SECRET": "gh-0001"})
+    file = str(REFERENCES)
+    assert [str(p) for p in problems] == [
+        f"{file}:5:16: environment: ${{env:STAGE}}: environment variable STAGE is not set",
+        f"{file}:10:20: scopes[1]: ${{env:EXTRA_SCOPE}}: "
+        "environment variable EXTRA_SCOPE is not set",
+        f"{file}:13:18: client_id: ${{env:GITHUB_CLIENT_ID}}: "
+        "environment variable GITHUB_CLIENT_ID is not set",
+        f"{file}:19:15: config.tenant: ${{env:CRM_TENANT}}: "
+        "environment variable CRM_TENANT is not set",
+    ]
+
+
+def test_without_secrets_set_references_resolve_and_unset_ones_stand_in() -> None:
+    desired = load([REFERENCES], environ={"STAGE": "staging"}, resolve_secrets=False)
+    assert desired.settings.environment == "staging"
+    github, crm = desired.integrations
+    assert github.client_secret is None
+    assert github.spec.credentials is not None
+    assert github.spec.credentials.client_id == "${env:GITHUB_CLIENT_ID}"
+    assert github.spec.scopes == ["repo", "${env:EXTRA_SCOPE}"]
+    assert crm.spec.config == {"tenant": "${env:CRM_TENANT}"}
+
+
+def test_without_secrets_an_unset_variable_is_reported_where_a_format_is_checked(
+    tmp_path: Path,
+) -> None:
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(
+        "version: 1\nintegrations:\n  - slug: ${env:CRM_SLUG}\n"
+        "    description: ${env:CRM_DESCRIPTION}\n    custom_provider:\n"
+        "      name: ${env:CRM_NAME}\n      token_url: ${env:CRM_TOKEN_URL}\n"
+        "    credentials:\n      type: organization\n"
+    )
+    resolving = _problems([manifest], environ={})
+    assert [(p.line, p.message.split(":")[0]) for p in resolving] == [
+        (3, "slug"),
+        (4, "description"),
+        (6, "name"),
+        (7, "token_url"),
+    ]
+    with pytest.raises(ManifestError) as caught:
+        load([manifest], environ={}, resolve_secrets=False)
+    assert [(p.line, p.column, p.message) for p in caught.value.problems] == [
+        (
+            3,
+            11,
+            "slug: ${env:CRM_SLUG}: environment variable CRM_SLUG is not set, "
+            "and slug cannot be checked without it",
+        ),
+        (
+            7,
+            18,
+            "token_url: ${env:CRM_TOKEN_URL}: environment variable CRM_TOKEN_URL is not set, "
+            "and token_url cannot be checked without it",
+        ),
+    ]
+
+
+def test_a_secret_default_is_refused_without_resolving_secrets_and_never_echoed() -> None:
+    manifest = MANIFESTS / "invalid" / "secret-env-default.yaml"
+    with pytest.raises(ManifestError) as caught:
+        load([manifest], environ={}, resolve_secrets=False)
+    (problem,) = caught.value.problems
+    assert "a default (:-) is not allowed" in problem.message
+    assert "gh-hunter2-default" not in str(caught.value)
+
+
+def test_a_referenced_value_is_checked_and_its_origin_named() -> None:
+    problems = _problems([MANIFESTS / "invalid" / "env-reference-wrong-value.yaml"])
+    assert [problem.message.rsplit(" (from ", 1)[1] for problem in problems] == [
+        "${env:SET_SECRET})",
+        "${env:EMPTY_SECRET})",
+    ]
+
+
+def test_references_under_an_unknown_key_are_left_to_the_unknown_key_problem(
+    tmp_path: Path,
+) -> None:
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text("version: 1\nintegrations:\n  - slug: github\n    colour: ${env:UNSET}\n")
+    (problem,) = _problems([manifest], environ={})
+    assert problem.message.startswith("unknown key 'colour' in integration")
+
+
+def test_an_aliased_reference_is_reported_once(tmp_path: Path) -> None:
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(
+        "version: 1\nintegrations:\n  - slug: github\n    description: &text ${env:UNSET}\n"
+        "  - slug: slack\n    description: *text\n"
+    )
+    (problem,) = _problems([manifest], environ={})
+    assert (problem.line, problem.column) == (4, 18)
+    assert "environment variable UNSET is not set" in problem.message
