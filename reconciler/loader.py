@@ -47,6 +47,7 @@ from reconciler.secrets import Secret
 from reconciler.yamlsource import Document, Node, describe_value, parse
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
+MAX_MANIFEST_BYTES = 16 * 2**20
 SECRET_LITERAL_MESSAGE = (
     "client_secret must be a reference, not a literal: use ${env:NAME} or ${file:path}"
 )
@@ -198,6 +199,18 @@ def _load_file(
 ) -> _File:
     """Parse, interpolate and validate one file; its valid integrations survive its problems."""
     try:
+        size = path.stat().st_size
+        if size > MAX_MANIFEST_BYTES:
+            problems.append(
+                Problem(
+                    display,
+                    0,
+                    0,
+                    f"file is {size / 2**20:.1f} MiB; manifests over "
+                    f"{MAX_MANIFEST_BYTES // 2**20} MiB are refused (split it into several files)",
+                )
+            )
+            return _File(Document(display, None))
         data = path.read_bytes()
     except OSError as error:
         problems.append(Problem(display, 0, 0, f"cannot read: {error.strerror or error}"))

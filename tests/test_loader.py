@@ -429,3 +429,20 @@ def test_an_aliased_reference_is_reported_once(tmp_path: Path) -> None:
     (problem,) = _problems([manifest], environ={})
     assert (problem.line, problem.column) == (4, 18)
     assert "environment variable UNSET is not set" in problem.message
+
+
+def test_a_50_mb_file_is_refused_before_parsing(tmp_path: Path) -> None:
+    from reconciler.loader import MAX_MANIFEST_BYTES
+
+    big = tmp_path / "big.yaml"
+    line = "  - slug: github\n    description: " + "x" * 200 + "\n"
+    with big.open("w") as handle:
+        handle.write("version: 1\nintegrations:\n")
+        while handle.tell() < 50 * 2**20:
+            handle.write(line * 1000)
+    assert big.stat().st_size > MAX_MANIFEST_BYTES
+    with pytest.raises(ManifestError) as caught:
+        load([big])
+    (problem,) = caught.value.problems
+    assert problem.file == str(big)
+    assert "manifests over 16 MiB are refused" in problem.message
