@@ -7,13 +7,13 @@ commands so that ``reconciler --help`` starts fast.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import json
 import logging
 import os
+import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 EXIT_CHANGES = 2
 FORMATS = ("text", "json", "markdown")
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 
 @dataclass
@@ -124,6 +125,13 @@ def files_option(command: F) -> F:
 
 
 def api_options(command: F) -> F:
+    command = click.option(
+        "--max-requests-per-minute",
+        type=click.FloatRange(min=1),
+        default=6000,
+        show_default=True,
+        help="Client-side request budget, to stay under the API's rate limit.",
+    )(command)
     return click.option(
         "--api-url",
         envvar="WORKOS_BASE_URL",
@@ -153,14 +161,19 @@ def format_option(command: F) -> F:
     )(command)
 
 
-def _client(api_url: str) -> ApiClient:
+def _client(api_url: str, max_requests_per_minute: float = 6000) -> ApiClient:
     from reconciler.client import ApiClient
 
     api_key = os.environ.get("WORKOS_API_KEY", "")
     if not api_key:
         raise ConfigError("WORKOS_API_KEY is not set: export the environment's API key")
     _runtime().redactor.add(api_key)
-    return ApiClient(api_key=api_key, base_url=api_url, transport=_runtime().transport)
+    return ApiClient(
+        api_key=api_key,
+        base_url=api_url,
+        transport=_runtime().transport,
+        max_requests_per_minute=max_requests_per_minute,
+    )
 
 
 def _target(client: ApiClient, desired: Desired) -> Target:
@@ -295,6 +308,7 @@ def schema() -> None:
 def plan(
     files: tuple[str, ...],
     api_url: str,
+    max_requests_per_minute: float,
     environment: str | None,
     output_format: str,
     out: str | None,
@@ -320,7 +334,7 @@ def plan(
 
     desired = _load(files, environment=environment, check_environment=True)
     client = _client(api_url)
-    remote = asyncio.run(_list_and_close(client))
+    remote = _run(_list_and_close(client))
     result = make_plan(desired, remote)
     target = _target(client, desired)
     click.echo(_render(result, output_format, target), nl=False)
@@ -333,6 +347,13 @@ def plan(
         )
     if detailed_exitcode and result.has_changes:
         sys.exit(EXIT_CHANGES)
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run``, imported here: asyncio (and ssl with it) costs ~50 ms at start-up."""
+    import asyncio
+
+    return asyncio.run(coroutine)
 
 
 async def _list_and_close(client: ApiClient) -> list[Any]:
@@ -365,6 +386,7 @@ async def _list_and_close(client: ApiClient) -> list[Any]:
 def apply(
     files: tuple[str, ...],
     api_url: str,
+    max_requests_per_minute: float,
     environment: str | None,
     plan_file: str | None,
     yes: bool,
@@ -390,7 +412,7 @@ def apply(
       reconciler apply --dry-run
     """
     from reconciler import planfile
-    from reconciler.applier import apply_plan
+    from reconciler.applier import apply_plan, stop_on_signals
     from reconciler.planner import check_safety
     from reconciler.planner import plan as make_plan
     from reconciler.render import render_apply_json, render_apply_summary
@@ -400,7 +422,7 @@ def apply(
     if saved is not None and ctx.get_parameter_source("files") is ParameterSource.DEFAULT:
         files = tuple(saved.files)
     desired = _load(files, environment=environment, check_environment=True)
-    client = _client(api_url)
+    client = _client(api_url, max_requests_per_minute)
     as_json = output_format == "json"
 
     async def run() -> None:
@@ -427,9 +449,20 @@ def apply(
                 return
             if saved is None:
                 _confirm(yes)
-            with _progress(result, enabled=not as_json) as report:
+
+            def stopping(which: signal.Signals) -> None:
+                click.echo(
+                    f"\n{which.name}: starting no new action, finishing those in flight "
+                    "(send it again to stop at once).",
+                    err=True,
+                )
+
+            with (
+                stop_on_signals(stopping) as stop,
+                _progress(result, enabled=not as_json) as report,
+            ):
                 outcome = await apply_plan(
-                    result, client, concurrency=concurrency, on_result=report
+                    result, client, concurrency=concurrency, on_result=report, stop=stop.is_set
                 )
             if as_json:
                 click.echo(_runtime().redactor.redact(render_apply_json(result, outcome)), nl=False)
@@ -437,7 +470,7 @@ def apply(
                 click.echo(render_apply_summary(outcome, _color()))
             _fail_if_any(outcome)
 
-    asyncio.run(run())
+    _run(run())
 
 
 @cli.command()
@@ -449,7 +482,7 @@ def apply(
 )
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
 @handle_errors
-def export(api_url: str, out: str | None, force: bool) -> None:
+def export(api_url: str, max_requests_per_minute: float, out: str | None, force: bool) -> None:
     """Write the remote integrations as a manifest, to adopt them as code.
 
     Every integration of both ownerships, in a stable order, with only the
@@ -467,7 +500,7 @@ def export(api_url: str, out: str | None, force: bool) -> None:
     from reconciler.exporter import export_manifest, secret_note
 
     client = _client(api_url)
-    remote = asyncio.run(_list_and_close(client))
+    remote = _run(_list_and_close(client))
     result = export_manifest(remote)
     if out:
         try:
@@ -523,11 +556,15 @@ class _progress:
 
 
 def _fail_if_any(outcome: ApplyResult) -> None:
-    if not outcome.ok:
-        raise ApplyFailedError(
-            f"{len(outcome.failed)} of {len(outcome.results)} actions failed; "
-            "fix the cause and run apply again to finish"
-        )
+    if outcome.ok:
+        return
+    parts = [f"{len(outcome.failed)} failed"]
+    if outcome.skipped:
+        parts.append(f"{len(outcome.skipped)} not started (apply was stopped)")
+    raise ApplyFailedError(
+        f"{' and '.join(parts)} of {len(outcome.results)} actions; "
+        "fix the cause and run apply again to finish"
+    )
 
 
 def _confirm(yes: bool) -> None:

@@ -1,9 +1,16 @@
 """The one module that speaks HTTP: the Data Integrations API through httpx.
 
 Lists every page, creates, updates and deletes integrations of both
-ownerships, retries what is safe to retry (429, 5xx, connection errors and
-timeouts) with exponential backoff and jitter that honours ``Retry-After``,
-and sends an ``Idempotency-Key`` on every POST, reused on its retries.
+ownerships. Retries (tenacity) what is safe to retry: 429, 500, 502, 503,
+504, connection errors and timeouts, with exponential backoff and jitter
+(1 s doubling, capped at 30 s); a ``Retry-After`` wins, capped at 60 s; at
+most ``max_retries`` retries, and no wait that would end more than
+``max_retry_time`` seconds after a call began.
+Every POST carries an ``Idempotency-Key``, the same on all its retries; PUT
+and DELETE are idempotent by nature, so a retry after one that took effect is
+harmless. 400, 401, 403, 404, 409 and 422 fail at once with the API's message.
+Requests are paced under the API's budget (6,000 a minute per key) by an
+aiolimiter leaky bucket.
 """
 
 from __future__ import annotations
@@ -11,15 +18,18 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import random
+import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import httpx
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from aiolimiter import AsyncLimiter
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
+from tenacity.stop import stop_base
 
 from reconciler import __version__
 from reconciler.errors import (
@@ -39,17 +49,59 @@ RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 BACKOFF_BASE = 1.0
 BACKOFF_CAP = 30.0
 RETRY_AFTER_CAP = 60.0
+MAX_RETRY_TIME = 120.0
+REQUESTS_PER_MINUTE = 6000.0
 
 Sleep = Callable[[float], Awaitable[None]]
+Clock = Callable[[], float]
 
 
 class _Retryable(Exception):
-    """An answer worth retrying; carries the error to raise if retries run out."""
+    """An answer worth retrying; carries the error to raise if retries run out.
 
-    def __init__(self, error: ApiError, retry_after: float | None) -> None:
+    ``ambiguous``: the request may have taken effect (a 5xx, or a connection
+    lost after sending); a 429 or a refused connection did not.
+    """
+
+    def __init__(self, error: ApiError, retry_after: float | None, *, ambiguous: bool) -> None:
         super().__init__(str(error))
         self.error = error
         self.retry_after = retry_after
+        self.ambiguous = ambiguous
+
+
+class _Deadline(stop_base):
+    """Stop when the next wait would end past ``budget`` seconds after ``started``."""
+
+    def __init__(self, clock: Clock, started: float, budget: float) -> None:
+        self.clock = clock
+        self.started = started
+        self.budget = budget
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        elapsed = self.clock() - self.started
+        return elapsed + retry_state.upcoming_sleep > self.budget
+
+
+class RateLimiter:
+    """At most ``per_minute`` requests a minute, in bursts of at most a second's worth.
+
+    aiolimiter's leaky bucket, one per event loop (an ``ApiClient`` may outlive one).
+    """
+
+    def __init__(self, per_minute: float) -> None:
+        if per_minute <= 0:
+            raise ConfigError("the request rate limit must be positive")
+        self.burst = max(1.0, per_minute / 60)
+        self.period = self.burst * 60 / per_minute
+        self._bucket: AsyncLimiter | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def acquire(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self._bucket is None or self._loop is not loop:
+            self._bucket, self._loop = AsyncLimiter(self.burst, self.period), loop
+        await self._bucket.acquire()
 
 
 def redact_key(api_key: str) -> str:
@@ -134,7 +186,9 @@ class ApiClient:
     """An async client of the Data Integrations API.
 
     ``transport`` is the seam for tests (``httpx.ASGITransport`` over the
-    emulator); ``sleep`` and ``jitter`` make backoff testable without waiting.
+    emulator); ``sleep``, ``clock`` and ``jitter`` make backoff and the retry
+    time budget testable without waiting. ``max_requests_per_minute`` paces
+    every request, retries included (None: no pacing).
     """
 
     def __init__(
@@ -144,8 +198,11 @@ class ApiClient:
         base_url: str = DEFAULT_BASE_URL,
         transport: httpx.AsyncBaseTransport | None = None,
         max_retries: int = 3,
+        max_retry_time: float = MAX_RETRY_TIME,
         timeout: float = 30.0,
+        max_requests_per_minute: float | None = REQUESTS_PER_MINUTE,
         sleep: Sleep | None = None,
+        clock: Clock = time.monotonic,
         jitter: Callable[[], float] = random.random,
     ) -> None:
         if not api_key:
@@ -153,9 +210,14 @@ class ApiClient:
         self.base_url = check_base_url(base_url)
         self.api_key = api_key
         self.max_retries = max_retries
+        self.max_retry_time = max_retry_time
         self.requests_sent = 0
         self._sleep: Sleep = sleep or asyncio.sleep
+        self._clock = clock
         self._jitter = jitter
+        self._pace = (
+            RateLimiter(max_requests_per_minute) if max_requests_per_minute is not None else None
+        )
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             transport=transport,
@@ -199,10 +261,31 @@ class ApiClient:
             return None
         return RemoteIntegration.model_validate(body)
 
-    async def create(self, body: dict[str, Any]) -> RemoteIntegration:
-        """POST a new integration; one idempotency key for all its retries."""
-        headers = {"Idempotency-Key": str(uuid.uuid4())}
-        answer = await self._request("POST", "/data-integrations", json=body, headers=headers)
+    async def create(
+        self, body: dict[str, Any], *, idempotency_key: str | None = None
+    ) -> RemoteIntegration:
+        """POST a new integration; one idempotency key (fresh unless given) for all its retries.
+
+        If an attempt may have taken effect (5xx, lost connection) and a later
+        one is answered 409, the integration is fetched: when it is what this
+        POST asked for, the create did succeed, and it is returned.
+        """
+        headers = {"Idempotency-Key": idempotency_key or str(uuid.uuid4())}
+        failures: list[_Retryable] = []
+        try:
+            answer = await self._request(
+                "POST", "/data-integrations", json=body, headers=headers, failures=failures
+            )
+        except ConflictError:
+            if not any(failure.ambiguous for failure in failures):
+                raise
+            ownership: Ownership = (
+                "organization" if body.get("ownership") == "organization" else "user"
+            )
+            found = await self.get(str(body.get("provider")), ownership)
+            if found is None or not created_as_asked(found, body):
+                raise
+            return found
         return RemoteIntegration.model_validate(answer)
 
     async def update(
@@ -222,10 +305,15 @@ class ApiClient:
         params: dict[str, str | int] | None = None,
         json: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
+        failures: list[_Retryable] | None = None,
     ) -> Any:
+        """Send with retries; ``failures`` collects each retryable failure on the way."""
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.max_retries + 1),
-            retry=retry_if_exception(lambda e: isinstance(e, _Retryable)),
+            stop=(
+                stop_after_attempt(self.max_retries + 1)
+                | _Deadline(self._clock, self._clock(), self.max_retry_time)
+            ),
+            retry=retry_if_exception_type(_Retryable),
             wait=self._wait,
             reraise=True,
             sleep=self._sleep,
@@ -233,7 +321,12 @@ class ApiClient:
         try:
             async for attempt in retrying:
                 with attempt:
-                    return await self._send_once(method, path, params, json, headers)
+                    try:
+                        return await self._send_once(method, path, params, json, headers)
+                    except _Retryable as failure:
+                        if failures is not None:
+                            failures.append(failure)
+                        raise
         except _Retryable as exhausted:
             raise exhausted.error from None
         raise AssertionError("unreachable")  # pragma: no cover
@@ -254,19 +347,49 @@ class ApiClient:
         json: dict[str, Any] | None,
         headers: dict[str, str] | None,
     ) -> Any:
+        if self._pace is not None:
+            await self._pace.acquire()
         self.requests_sent += 1
         try:
             response = await self._http.request(
                 method, path, params=params, json=json, headers=headers
             )
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-            error = TransportError(f"{method} {path}: {type(exc).__name__}")
-            raise _Retryable(error, None) from None
+            detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            error = TransportError(f"{method} {path}: {detail}")
+            never_sent = isinstance(
+                exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout
+            )
+            raise _Retryable(error, None, ambiguous=not never_sent) from None
         if response.status_code in RETRYABLE_STATUSES:
             retry_after = parse_retry_after(response.headers.get("retry-after"))
-            raise _Retryable(_api_error(response), retry_after)
+            busy = _api_error(response)
+            raise _Retryable(busy, retry_after, ambiguous=response.status_code != 429)
         if response.is_error:
             raise _api_error(response)
         if response.status_code == 204 or not response.content:
             return None
         return response.json()
+
+
+def created_as_asked(found: RemoteIntegration, body: Mapping[str, Any]) -> bool:
+    """Whether ``found`` has every field a create ``body`` sets (the secret by its last 4)."""
+    for name in ("description", "enabled", "scopes", "auth_methods", "config"):
+        if name in body and body[name] != getattr(found, name):
+            return False
+    credentials = body.get("credentials")
+    if credentials is not None:
+        remote = found.credentials
+        if remote is None or remote.type != credentials.get("type"):
+            return False
+        if remote.client_id != credentials.get("client_id"):
+            return False
+        secret = credentials.get("client_secret")
+        if secret is not None and remote.redacted_client_secret != str(secret)[-4:]:
+            return False
+    definition = body.get("custom_provider")
+    if definition is not None:
+        remote_definition = found.custom_provider or {}
+        if any(remote_definition.get(key) != value for key, value in definition.items()):
+            return False
+    return True

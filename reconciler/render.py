@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from reconciler.applier import ActionResult, ApplyResult
+from reconciler.applier import ActionResult, ApplyResult, Outcome
 from reconciler.plan import Action, ActionKind, FieldChange, Plan
 
 SYMBOLS = {
@@ -124,19 +124,21 @@ def render_json(plan: Plan, *, target: Target | None = None) -> str:
 def render_result_line(result: ActionResult, color: bool = False) -> str:
     """One line per finished action: outcome, action, identity, duration."""
     action = result.action
+    name = f"{action.kind.value} {action.slug} ({action.ownership})"
+    if result.outcome is Outcome.SKIPPED:
+        return f"{_style('skipped', color, fg='yellow')} {name}: not started"
     mark = _style("ok", color, fg="green") if result.ok else _style("FAILED", color, fg="red")
-    line = (
-        f"{mark} {action.kind.value} {action.slug} ({action.ownership}) in {result.duration:.2f}s"
-    )
+    line = f"{mark} {name} in {result.duration:.2f}s"
     if result.error:
         line += f": {result.error}"
     return line
 
 
 def render_apply_summary(result: ApplyResult, color: bool = False) -> str:
-    failed = len(result.failed)
-    text = f"Apply complete: {len(result.succeeded)} succeeded, {failed} failed."
-    return _style(text, color, fg="red" if failed else "green", bold=True)
+    failed, skipped = len(result.failed), len(result.skipped)
+    head = "Apply stopped" if result.stopped else "Apply complete"
+    text = f"{head}: {len(result.succeeded)} succeeded, {failed} failed, {skipped} skipped."
+    return _style(text, color, fg="red" if failed or skipped else "green", bold=True)
 
 
 def render_apply_json(plan: Plan, result: ApplyResult) -> str:

@@ -8,7 +8,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import IO
 
@@ -43,13 +44,13 @@ def _stderr_of(log: IO[bytes]) -> str:
     return log.read().decode(errors="replace")
 
 
-@pytest.fixture(scope="module")
-def live_emulator_server() -> Iterator[str]:
-    """One ``python -m reconciler.emulator`` subprocess per test module; yields its base URL."""
+@contextmanager
+def emulator_process(*options: str) -> Iterator[str]:
+    """A ``python -m reconciler.emulator`` subprocess with ``options``; yields its base URL."""
     port = _free_port()
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
-    command = [sys.executable, "-m", "reconciler.emulator", "--port", str(port)]
+    command = [sys.executable, "-m", "reconciler.emulator", "--port", str(port), *options]
     base_url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
@@ -70,6 +71,21 @@ def live_emulator_server() -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+@pytest.fixture(scope="module")
+def live_emulator_server() -> Iterator[str]:
+    """One ``python -m reconciler.emulator`` subprocess per test module; yields its base URL."""
+    with emulator_process() as base_url:
+        yield base_url
+
+
+@pytest.fixture
+def start_emulator() -> Iterator[Callable[..., str]]:
+    """Start emulator subprocesses with given options (``start_emulator("--fail-rate", "0.3")``);
+    each is stopped at the end of the test."""
+    with ExitStack() as stack:
+        yield lambda *options: stack.enter_context(emulator_process(*options))
 
 
 def _wait_until_serving(process: subprocess.Popen[bytes], base_url: str, log: IO[bytes]) -> None:

@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
 from typing import Any
 
+import httpx
+import pytest
 from fastapi import FastAPI
 
-from reconciler.applier import ActionResult, apply_plan, request_body
+from reconciler.applier import (
+    SKIPPED_BECAUSE,
+    ActionResult,
+    ApplyResult,
+    Outcome,
+    apply_plan,
+    request_body,
+    stop_on_signals,
+)
+from reconciler.client import ApiClient
 from reconciler.emulator.app import create_app
-from reconciler.models import Desired, RemoteIntegration
+from reconciler.models import Desired, Ownership, RemoteIntegration
 from reconciler.plan import ActionKind, Plan
 from reconciler.planner import plan
 from tests.factories import desired, desired_state, secret_ref
-from tests.support import client_for, custom_body, run, stats
+from tests.support import API_KEY, BASE_URL, client_for, custom_body, run, stats
 
 SEED: list[dict[str, Any]] = [
     {
@@ -161,3 +175,139 @@ def test_request_body_adds_the_secret_only_when_sending() -> None:
     assert "client_secret" not in action.body["credentials"]
     assert request_body(action)["credentials"]["client_secret"] == "s3cr3t-value"
     assert "client_secret" not in action.body["credentials"]
+
+
+# -- stopping: SIGINT / SIGTERM, or any stop callable ----------------------------------------
+
+
+def _ten_creates() -> Desired:
+    return desired_state(
+        *(
+            desired(
+                slug=f"crm-{i}",
+                custom_provider={"name": f"CRM {i}"},
+                credentials={"type": "organization"},
+            )
+            for i in range(8)
+        ),
+        desired(slug="slack", credentials={"type": "organization"}),
+        prune=True,
+    )
+
+
+def test_stop_after_n_actions_reports_the_rest_skipped_and_a_rerun_converges() -> None:
+    app = create_app(seed=[custom_body("old-crm")])
+    state = _ten_creates()
+    current, _ = run(_plan(app, state))
+    assert len(current.actions) == 10
+    heard: list[ActionResult] = []
+
+    async def scenario() -> ApplyResult:
+        async with client_for(app) as client:
+            return await apply_plan(
+                current,
+                client,
+                concurrency=1,
+                on_result=heard.append,
+                stop=lambda: len(heard) >= 3,
+            )
+
+    result = run(scenario())
+    assert result.stopped and not result.ok and not result.failed
+    assert [r.outcome for r in result.results] == [Outcome.SUCCEEDED] * 3 + [Outcome.SKIPPED] * 7
+    assert all(r.error == SKIPPED_BECAUSE and r.duration == 0.0 for r in result.skipped)
+    assert len(heard) == 10  # skipped actions are reported too
+    assert run(stats(app))["by_method"]["POST"] == 3
+    assert run(stats(app))["by_method"]["DELETE"] == 0  # the delete phase never began
+
+    remaining, _ = run(_plan(app, state))
+    assert {a.identity for a in remaining.actions} == {r.action.identity for r in result.skipped}
+
+    async def finish(rest: Plan) -> ApplyResult:
+        async with client_for(app) as client:
+            return await apply_plan(rest, client)
+
+    assert run(finish(remaining)).ok
+    assert run(_plan(app, state))[0].actions == ()
+
+
+def test_a_stop_lets_actions_in_flight_finish() -> None:
+    app = create_app(latency_ms=20)
+    state = _ten_creates()
+    current, _ = run(_plan(app, state))
+
+    async def scenario() -> ApplyResult:
+        stop = asyncio.Event()
+
+        def first_done(_: ActionResult) -> None:
+            stop.set()
+
+        async with client_for(app) as client:
+            return await apply_plan(
+                current, client, concurrency=4, on_result=first_done, stop=stop.is_set
+            )
+
+    result = run(scenario())
+    # The four started at once all finish; none of the others starts.
+    assert len(result.succeeded) == 4 and len(result.skipped) == 5
+    remote = {r.identity for r in run(_plan(app, state))[1]}
+    assert {r.action.identity for r in result.succeeded} == remote
+
+
+class Exploding(ApiClient):
+    """A client whose updates raise something unexpected."""
+
+    async def update(self, slug: str, ownership: Ownership, body: dict[str, Any]) -> Any:
+        raise RuntimeError("boom")
+
+
+def test_an_unexpected_error_fails_its_action_only() -> None:
+    app = create_app(seed=[custom_body("acme", description="old")])
+    state = desired_state(
+        desired(slug="acme", custom_provider={"name": "Acme"}, description="new"),
+        desired(slug="slack", credentials={"type": "organization"}),
+    )
+    current, _ = run(_plan(app, state))
+
+    async def scenario() -> ApplyResult:
+        client = Exploding(
+            api_key=API_KEY, base_url=BASE_URL, transport=httpx.ASGITransport(app=app)
+        )
+        async with client:
+            return await apply_plan(current, client)
+
+    result = run(scenario())
+    assert [(r.action.kind, r.outcome) for r in result.results] == [
+        (ActionKind.CREATE, Outcome.SUCCEEDED),
+        (ActionKind.UPDATE, Outcome.FAILED),
+    ]
+    assert result.failed[0].error == "unexpected RuntimeError: boom"
+
+
+@pytest.mark.parametrize("which", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_stop_on_signals_sets_the_event_once_then_gives_the_signals_back(
+    which: signal.Signals,
+) -> None:
+    heard: list[signal.Signals] = []
+
+    async def scenario() -> None:
+        with stop_on_signals(on_signal=heard.append) as stop:
+            assert not stop.is_set()
+            os.kill(os.getpid(), which)
+            await asyncio.wait_for(stop.wait(), timeout=5)
+            # A second signal would now act as by default (stop the process at once).
+            assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+            assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+    run(scenario())
+    assert heard == [which]
+
+
+def test_stop_on_signals_removes_its_handlers_on_exit() -> None:
+    async def scenario() -> None:
+        with stop_on_signals() as stop:
+            assert signal.getsignal(signal.SIGTERM) != signal.SIG_DFL
+        assert not stop.is_set()
+        assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+
+    run(scenario())

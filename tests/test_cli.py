@@ -113,7 +113,7 @@ def test_apply_yes_applies_and_reports_each_action(manifest: Path, app: FastAPI)
     assert result.exit_code == 0, result.output
     assert "ok create github (user)" in result.stdout
     assert "ok update slack (organization)" in result.stdout
-    assert "Apply complete: 2 succeeded, 0 failed." in result.stdout
+    assert "Apply complete: 2 succeeded, 0 failed, 0 skipped." in result.stdout
     second = invoke(app, "apply", "-f", str(manifest), "--yes")
     assert second.exit_code == 0
     assert "No changes." in second.stdout
@@ -161,7 +161,7 @@ def test_apply_with_a_failure_exits_1_and_rerun_finishes(tmp_path: Path, app: Fa
     assert result.exit_code == 1
     assert "FAILED create not-a-provider (user)" in result.stdout
     assert "ok create linear (user)" in result.stdout
-    assert "1 of 2 actions failed" in result.stderr
+    assert "1 failed of 2 actions" in result.stderr
 
 
 def test_protected_replace_is_refused_with_exit_3(tmp_path: Path) -> None:

@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
-from reconciler.client import ApiClient, check_base_url, parse_retry_after, redact_key
+from reconciler.client import (
+    ApiClient,
+    RateLimiter,
+    check_base_url,
+    created_as_asked,
+    parse_retry_after,
+    redact_key,
+)
 from reconciler.emulator.app import create_app
+from reconciler.emulator.faults import Fault, FaultKind
+from reconciler.emulator.transport import EmulatorTransport
 from reconciler.errors import (
+    ApiError,
     AuthenticationError,
     ConfigError,
     ConflictError,
@@ -18,7 +33,17 @@ from reconciler.errors import (
     TransportError,
     UnprocessableError,
 )
-from tests.support import RecordingSleep, client_for, custom_body, run, stats
+from tests.factories import custom_credentials, remote
+from tests.faults_support import FakeClock, Recorder, ScriptedFaults, faulty_client
+from tests.support import (
+    API_KEY,
+    BASE_URL,
+    RecordingSleep,
+    client_for,
+    custom_body,
+    run,
+    stats,
+)
 
 
 def test_lists_every_page_at_limit_100() -> None:
@@ -163,9 +188,10 @@ def test_errors_that_must_not_be_retried_fail_at_once(status: int) -> None:
         async with client_for(app, transport=transport) as client:
             await client.create(custom_body("acme"))
 
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(ApiError) as caught:
         run(scenario())
-    assert getattr(caught.value, "status", None) == status
+    assert caught.value.status == status
+    assert caught.value.api_message == "busy"  # the API's own message
     assert len(transport.seen) == 1
 
 
@@ -195,3 +221,267 @@ def test_api_key_is_shown_by_its_last_4_only() -> None:
     assert redact_key("sk_live_abcdefgh1234") == "sk_…1234"
     with pytest.raises(ConfigError):
         ApiClient(api_key="")
+
+
+# -- retries under faults: an injected clock, after-commit failures, the time budget -----------
+
+
+class TimedTransport(FlakyTransport):
+    """A FlakyTransport that also notes the (fake) time of every request."""
+
+    def __init__(
+        self,
+        app: FastAPI,
+        failures: list[Callable[[httpx.Request], httpx.Response]],
+        clock: FakeClock,
+    ) -> None:
+        super().__init__(app, failures)
+        self.clock = clock
+        self.times: list[float] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.times.append(self.clock())
+        return await super().handle_async_request(request)
+
+
+def _timed_client(
+    app: FastAPI, transport: httpx.AsyncBaseTransport, clock: FakeClock, **options: Any
+) -> ApiClient:
+    return ApiClient(
+        api_key=API_KEY,
+        base_url=BASE_URL,
+        transport=transport,
+        sleep=clock.sleep,
+        clock=clock,
+        jitter=lambda: 0.5,
+        max_requests_per_minute=None,
+        **options,
+    )
+
+
+def test_429_retry_after_is_honoured_on_an_injected_clock() -> None:
+    app = create_app()
+    clock = FakeClock()
+    failures = [_status(429, **{"Retry-After": "7"}), _status(429, **{"Retry-After": "2"})]
+    transport = TimedTransport(app, failures, clock)
+
+    async def scenario() -> None:
+        async with _timed_client(app, transport, clock) as client:
+            assert (await client.create(custom_body("acme"))).slug == "acme"
+
+    run(scenario())
+    assert transport.times == [0.0, 7.0, 9.0]
+    assert run(stats(app))["integrations"] == 1
+
+
+def test_retry_after_is_capped_and_an_http_date_is_understood() -> None:
+    app = create_app()
+    clock = FakeClock()
+    soon = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
+    failures = [_status(503, **{"Retry-After": "3600"}), _status(429, **{"Retry-After": soon})]
+    transport = TimedTransport(app, failures, clock)
+
+    async def scenario() -> None:
+        async with _timed_client(app, transport, clock, max_retry_time=600) as client:
+            await client.list_integrations()
+
+    run(scenario())
+    assert transport.times[1] == 60.0
+    assert 60.0 + 28 <= transport.times[2] <= 60.0 + 30
+
+
+def test_backoff_doubles_from_1s_with_jitter_up_to_30s() -> None:
+    app = create_app()
+    transport = FlakyTransport(app, [_status(500)] * 7)
+    sleep = RecordingSleep()
+    full_jitter = ApiClient(
+        api_key=API_KEY,
+        base_url=BASE_URL,
+        transport=transport,
+        sleep=sleep,
+        jitter=lambda: 1.0,
+        max_retries=7,
+        max_retry_time=1000,
+    )
+
+    async def scenario() -> None:
+        async with full_jitter as client:
+            await client.list_integrations()
+
+    run(scenario())
+    assert sleep.delays == [1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0]
+
+
+def test_retries_stop_within_the_total_time_budget() -> None:
+    app = create_app()
+    clock = FakeClock()
+    transport = TimedTransport(app, [_status(503, **{"Retry-After": "4"})] * 50, clock)
+
+    async def scenario() -> None:
+        async with _timed_client(
+            app, transport, clock, max_retries=100, max_retry_time=10
+        ) as client:
+            await client.update("acme", "user", {"description": "x"})
+
+    with pytest.raises(ApiError) as caught:
+        run(scenario())
+    assert caught.value.status == 503
+    assert caught.value.api_message == "busy"
+    # Attempts at 0, 4 and 8 s; waiting 4 s more would end past the 10 s budget.
+    assert transport.times == [0.0, 4.0, 8.0]
+    assert clock() == 8.0
+
+
+def test_a_post_that_failed_after_commit_is_replayed_with_the_same_key() -> None:
+    faults = ScriptedFaults(
+        {
+            "POST": [
+                Fault(FaultKind.INTERNAL_ERROR, after_commit=True),
+                Fault(FaultKind.DROPPED, after_commit=True),
+                Fault(FaultKind.UNAVAILABLE, after_commit=True),
+            ]
+        }
+    )
+    app = create_app(faults=faults)
+    recorder = Recorder(EmulatorTransport(app=app))
+
+    async def scenario() -> None:
+        async with faulty_client(app, transport=recorder) as client:
+            created = await client.create(custom_body("acme", description="once"))
+            assert created.description == "once"
+
+    run(scenario())
+    keys = [r.headers["Idempotency-Key"] for r in recorder.requests]
+    assert len(keys) == 4 and len(set(keys)) == 1
+    assert recorder.replays == 1
+    counts = run(stats(app))
+    assert counts["integrations"] == 1
+    assert counts["faults"] == {
+        "500 after commit": 1,
+        "503 after commit": 1,
+        "dropped after commit": 1,
+    }
+
+
+def test_put_and_delete_that_failed_after_commit_are_safe_to_retry() -> None:
+    after_commit = [
+        Fault(FaultKind.DROPPED, after_commit=True),
+        Fault(FaultKind.INTERNAL_ERROR, after_commit=True),
+    ]
+    faults = ScriptedFaults()
+    app = create_app(seed=[custom_body("acme", description="old")], faults=faults)
+
+    async def scenario() -> None:
+        async with faulty_client(app) as client:
+            faults.script["PUT"] = list(after_commit)
+            updated = await client.update("acme", "user", {"description": "new"})
+            assert updated.description == "new"
+            faults.script["DELETE"] = list(after_commit)
+            await client.delete("acme", "user")
+            assert await client.get("acme", "user") is None
+
+    run(scenario())
+    counts = run(stats(app))
+    assert counts["by_method"]["PUT"] == 3 and counts["by_method"]["DELETE"] == 3
+
+
+class ForgetfulServer(httpx.AsyncBaseTransport):
+    """The first POST takes effect but its answer is lost; the retry reaches a server that
+    has forgotten the idempotency key (a real API's record may expire)."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.inner = httpx.ASGITransport(app=app)
+        self.posts = 0
+        self.gets = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            self.gets += 1
+        if request.method != "POST":
+            return await self.inner.handle_async_request(request)
+        self.posts += 1
+        if self.posts == 1:
+            await self.inner.handle_async_request(request)
+            raise httpx.ReadError("connection reset by peer", request=request)
+        request.headers["Idempotency-Key"] = f"forgotten-{self.posts}"
+        return await self.inner.handle_async_request(request)
+
+
+def test_a_409_after_a_lost_answer_is_success_when_the_integration_is_as_asked() -> None:
+    app = create_app()
+    transport = ForgetfulServer(app)
+    secret = "client-secret-4321"
+    body = custom_body("acme", description="d", scopes=["read"], enabled=True)
+    body["credentials"] = {"type": "custom", "client_id": "cid", "client_secret": secret}
+
+    async def scenario() -> None:
+        async with client_for(app, transport=transport) as client:
+            created = await client.create(body)
+            assert created.identity == ("acme", "user")
+            assert created.description == "d"
+
+    run(scenario())
+    assert (transport.posts, transport.gets) == (2, 1)
+    assert run(stats(app))["integrations"] == 1
+
+
+def test_a_409_is_still_an_error_when_the_integration_differs_or_nothing_was_lost() -> None:
+    app = create_app(seed=[custom_body("acme", description="someone else's")])
+    lost = ForgetfulServer(app)
+    plain = Recorder(httpx.ASGITransport(app=app))
+
+    async def scenario() -> None:
+        async with client_for(app, transport=lost) as client:
+            with pytest.raises(ConflictError):  # looked up: not what this POST asked for
+                await client.create(custom_body("acme", description="mine"))
+        async with client_for(app, transport=plain) as client:
+            with pytest.raises(ConflictError):  # no attempt was lost: no second guess
+                await client.create(custom_body("acme", description="someone else's"))
+
+    run(scenario())
+    assert (lost.posts, lost.gets) == (2, 1)
+    assert [r.method for r in plain.requests] == ["POST"]
+
+
+def test_created_as_asked_compares_what_the_body_sets() -> None:
+    found = remote(
+        "acme",
+        description="d",
+        credentials=custom_credentials("cid", "4321"),
+        custom_provider={"name": "Acme", "token_url": "https://acme.example/token"},
+    )
+    base: dict[str, Any] = {"provider": "acme", "description": "d"}
+    assert created_as_asked(found, base)
+    assert created_as_asked(found, {**base, "custom_provider": {"name": "Acme"}})
+    assert not created_as_asked(found, {**base, "custom_provider": {"name": "Other"}})
+    assert not created_as_asked(found, {**base, "description": "e"})
+    assert not created_as_asked(found, {**base, "enabled": True})
+    custom = {"type": "custom", "client_id": "cid", "client_secret": "xxxx-4321"}
+    assert created_as_asked(found, {**base, "credentials": custom})
+    assert not created_as_asked(found, {**base, "credentials": {**custom, "client_secret": "1"}})
+    assert not created_as_asked(found, {**base, "credentials": {**custom, "client_id": "x"}})
+    assert not created_as_asked(found, {**base, "credentials": {"type": "organization"}})
+
+
+def test_requests_are_paced_under_the_rate_limit() -> None:
+    limiter = RateLimiter(per_minute=6000)
+    assert (limiter.burst, limiter.period) == (100.0, 1.0)
+    slow = RateLimiter(per_minute=30)
+    assert (slow.burst, slow.period) == (1.0, 2.0)
+    app = create_app()
+
+    async def scenario(per_minute: float | None) -> float:
+        client = ApiClient(
+            api_key=API_KEY,
+            base_url=BASE_URL,
+            transport=httpx.ASGITransport(app=app),
+            max_requests_per_minute=per_minute,
+        )
+        async with client:
+            started = time.monotonic()
+            await asyncio.gather(*(client.get("acme", "user") for _ in range(30)))
+            return time.monotonic() - started
+
+    # 1,200 a minute: a burst of 20, then one every 50 ms: 30 requests take at least 0.5 s.
+    assert run(scenario(1200)) >= 0.45
+    assert run(scenario(None)) < 0.45

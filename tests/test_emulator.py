@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import json
 import re
@@ -847,6 +848,7 @@ def test_stats_count_api_requests_by_route_and_reset_clears_everything(client: A
             "PUT /data-integrations/{slug}/organization": 1,
         },
         "by_method": {"GET": 4, "POST": 1, "PUT": 1, "DELETE": 1},
+        "faults": {},
         "integrations": 1,
     }
     reset = client.post("/_emulator/reset")
@@ -854,6 +856,7 @@ def test_stats_count_api_requests_by_route_and_reset_clears_everything(client: A
     assert client.get("/_emulator/stats").json() == {
         "requests": {},
         "by_method": {"GET": 0, "POST": 0, "PUT": 0, "DELETE": 0},
+        "faults": {},
         "integrations": 0,
     }
     assert client.get("/data-integrations").json()["data"] == []
@@ -938,7 +941,8 @@ def test_the_command_reports_seed_problems_without_a_traceback(tmp_path: Path) -
 def test_the_command_has_help_and_does_not_import_fastapi_until_run() -> None:
     result = CliRunner().invoke(emulator, ["--help"])
     assert result.exit_code == 0
-    for option in ("--host", "--port", "--db", "--api-key", "--seed", "--latency-ms", "Examples:"):
+    options = ("--host", "--port", "--db", "--api-key", "--seed", "--latency-ms", "--fail-rate")
+    for option in (*options, "--rate-limit", "--fault-seed", "Examples:"):
         assert option in result.output
     probe = (
         "import sys, reconciler.emulator.command; "
@@ -1010,3 +1014,20 @@ def test_live_emulator_over_loopback(live_emulator: str) -> None:
         stats = httpx.get(f"{live_emulator}/_emulator/stats").json()
         assert stats["requests"]["POST /data-integrations"] == 1
         assert stats["integrations"] == 0
+
+
+def test_the_emulator_imports_nothing_of_the_reconciler_but_the_provider_catalogue() -> None:
+    package = Path(__file__).resolve().parent.parent / "reconciler" / "emulator"
+    for module in sorted(package.glob("*.py")):
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            names: list[str] = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            for name in names:
+                if name == "reconciler" or name.startswith("reconciler."):
+                    allowed = (
+                        name.startswith("reconciler.emulator") or name == "reconciler.providers"
+                    )
+                    assert allowed, f"{module.name} imports {name}"

@@ -7,7 +7,7 @@ events (as under ``httpx.ASGITransport``); a lifespan shutdown closes it.
 from __future__ import annotations
 
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
@@ -18,6 +18,7 @@ from fastapi.routing import APIRoute
 from fastapi.security import HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from reconciler.emulator.faults import FaultMiddleware, FaultPolicy, RandomFaults, RateLimit
 from reconciler.emulator.middleware import ApiMiddleware, RequestStats
 from reconciler.emulator.problems import (
     ApiProblem,
@@ -58,11 +59,21 @@ def create_app(
     db_path: str | None = None,
     seed: list[dict[str, Any]] | None = None,
     latency_ms: int = 0,
+    fail_rate: float = 0.0,
+    fault_seed: int | None = None,
+    rate_limit: int | None = None,
+    faults: FaultPolicy | None = None,
 ) -> FastAPI:
     """Build the emulator: state in SQLite (``db_path``, or memory), optionally seeded.
 
-    Raises ``SeedError`` (a ``ValueError`` naming the entry) for an invalid seed.
+    Faults: ``fail_rate`` of API requests fail at random (``RandomFaults``,
+    repeatable with ``fault_seed``), or as ``faults`` decides; ``rate_limit``
+    requests per second, then 429. Raises ``SeedError`` (a ``ValueError``
+    naming the entry) for an invalid seed.
     """
+    if faults is None and fail_rate > 0:
+        faults = RandomFaults(fail_rate, fault_seed)
+    limit = RateLimit(rate_limit) if rate_limit is not None else None
     store = Store(db_path)
     service = Service(store)
     try:
@@ -87,6 +98,8 @@ def create_app(
     app.state.stats = stats
     weakref.finalize(app, store.close)
     api_router = _api_router(service)
+    # Starlette nests the last added outermost: ApiMiddleware (key check) runs first.
+    app.add_middleware(FaultMiddleware, stats=stats, policy=faults, rate_limit=limit)
     app.add_middleware(
         ApiMiddleware,
         api_key=api_key,
@@ -98,7 +111,8 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(StarletteHTTPException, _http_handler)
     app.include_router(api_router)
-    app.include_router(_emulator_router(service, stats))
+    resettable: list[FaultPolicy | RateLimit] = [x for x in (faults, limit) if x is not None]
+    app.include_router(_emulator_router(service, stats, resettable))
     return app
 
 
@@ -184,7 +198,9 @@ def _add_item_routes(router: APIRouter, service: Service, path: str, ownership: 
         return Response(status_code=204)
 
 
-def _emulator_router(service: Service, stats: RequestStats) -> APIRouter:
+def _emulator_router(
+    service: Service, stats: RequestStats, resettable: Sequence[FaultPolicy | RateLimit]
+) -> APIRouter:
     router = APIRouter(prefix="/_emulator", include_in_schema=False)
 
     @router.get("/stats")
@@ -195,6 +211,8 @@ def _emulator_router(service: Service, stats: RequestStats) -> APIRouter:
     async def emulator_reset() -> Response:
         service.store.reset()
         stats.reset()
+        for part in resettable:  # a run after a reset sees the same faults as the first
+            part.reset()
         return Response(status_code=204)
 
     return router

@@ -7,14 +7,22 @@ starts fast and ``reconciler --help`` never loads them.
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
 import click
 
+from reconciler.emulator.problems import ConnectionDropped
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8787
 DEFAULT_API_KEY = "sk_test_emulator"
+
+
+def _quiet_drops(record: logging.LogRecord) -> bool:
+    """Keep uvicorn from logging a traceback for each connection dropped on purpose."""
+    return not (record.exc_info and isinstance(record.exc_info[1], ConnectionDropped))
 
 
 def load_seed(path: Path) -> list[dict[str, Any]]:
@@ -75,6 +83,24 @@ def load_seed(path: Path) -> list[dict[str, Any]]:
     type=click.IntRange(0, 60_000),
     help="Delay every API request by this many milliseconds.",
 )
+@click.option(
+    "--fail-rate",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0.0, 1.0),
+    help="Share of API requests that fail at random: 429 with Retry-After, 500, 503 or a "
+    "dropped connection; half the 500s, 503s and drops come after the change was committed.",
+)
+@click.option(
+    "--rate-limit",
+    type=click.IntRange(min=1),
+    help="Allow this many API requests per second, then answer 429 with Retry-After.",
+)
+@click.option(
+    "--fault-seed",
+    type=int,
+    help="Seed of --fail-rate's choices: the same requests fail the same way on every run.",
+)
 def emulator(
     host: str,
     port: int,
@@ -82,6 +108,9 @@ def emulator(
     api_key: str,
     seed_path: Path | None,
     latency_ms: int,
+    fail_rate: float,
+    rate_limit: int | None,
+    fault_seed: int | None,
 ) -> None:
     """Serve a local emulator of the WorkOS Data Integrations API.
 
@@ -92,6 +121,7 @@ def emulator(
     Examples:
       reconciler emulator
       reconciler emulator --port 9000 --db state.db --seed seed.yaml --latency-ms 50
+      reconciler emulator --fail-rate 0.3 --fault-seed 7 --rate-limit 100
       WORKOS_BASE_URL=http://127.0.0.1:8787 WORKOS_API_KEY=sk_test_emulator \\
         reconciler plan -f integrations.yaml
     """
@@ -109,11 +139,24 @@ def emulator(
             db_path=str(db_path) if db_path is not None else None,
             seed=seed,
             latency_ms=latency_ms,
+            fail_rate=fail_rate,
+            fault_seed=fault_seed,
+            rate_limit=rate_limit,
         )
     except SeedError as error:
         raise click.ClickException(f"invalid seed file {seed_path}: {error}") from None
     except Exception as error:  # sqlite3.Error and the like: a bad --db file
         raise click.ClickException(f"cannot open the emulator database: {error}") from None
+
+    faults_summary = ", ".join(
+        part
+        for part in (
+            f"fail rate {fail_rate:g}" if fail_rate else "",
+            f"fault seed {fault_seed}" if fail_rate and fault_seed is not None else "",
+            f"rate limit {rate_limit}/s" if rate_limit else "",
+        )
+        if part
+    )
 
     class Server(uvicorn.Server):
         """Says where it listens once it does."""
@@ -126,10 +169,13 @@ def emulator(
                     f"Emulator listening on http://{host}:{bound[1]} (API key {api_key})",
                     err=True,
                 )
+                if fail_rate or rate_limit:
+                    click.echo(f"Injecting faults: {faults_summary}", err=True)
 
     config = uvicorn.Config(
         app, host=host, port=port, log_level="warning", access_log=False, lifespan="on"
     )
+    logging.getLogger("uvicorn.error").addFilter(_quiet_drops)
     server = Server(config)
     try:
         server.run()

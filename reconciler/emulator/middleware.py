@@ -1,5 +1,7 @@
 """ASGI middleware: request ids on every answer; counts, latency and the API key on API paths.
 
+(Injected faults and the rate limit live in ``faults``, one layer further in.)
+
 It runs before FastAPI parses anything, so a request without a valid key gets
 401 whatever its body, and an unexpected failure still answers JSON with an id.
 """
@@ -21,7 +23,7 @@ from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reconciler.emulator.ids import request_id
-from reconciler.emulator.problems import error_body
+from reconciler.emulator.problems import ConnectionDropped, error_body
 
 API_PREFIX = "/data-integrations"
 COUNTED_METHODS = ("GET", "POST", "PUT", "DELETE")
@@ -39,20 +41,27 @@ class RequestStats:
 
     requests: Counter[str] = field(default_factory=Counter)
     by_method: Counter[str] = field(default_factory=Counter)
+    faults: Counter[str] = field(default_factory=Counter)
 
     def record(self, method: str, template: str) -> None:
         self.requests[f"{method} {template}"] += 1
         self.by_method[method] += 1
 
+    def record_fault(self, label: str) -> None:
+        """An injected fault or a rate-limited request, by kind (``"503 after commit"``)."""
+        self.faults[label] += 1
+
     def reset(self) -> None:
         self.requests.clear()
         self.by_method.clear()
+        self.faults.clear()
 
     def snapshot(self, integrations: int) -> dict[str, Any]:
         by_method = dict.fromkeys(COUNTED_METHODS, 0) | dict(self.by_method)
         return {
             "requests": dict(sorted(self.requests.items())),
             "by_method": by_method,
+            "faults": dict(sorted(self.faults.items())),
             "integrations": integrations,
         }
 
@@ -102,6 +111,8 @@ class ApiMiddleware:
                 return
         try:
             await self.app(scope, receive, send_with_id)
+        except ConnectionDropped:
+            raise
         except Exception:
             logger.exception("unhandled error on %s %s", scope["method"], scope["path"])
             if started:

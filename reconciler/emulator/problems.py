@@ -36,6 +36,10 @@ class ApiProblem(Exception):
         return error_body(self.code, self.message, self.errors)
 
 
+class ConnectionDropped(Exception):
+    """Raised to drop a connection mid-answer (fault injection); servers close it."""
+
+
 def error_body(code: str, message: str, errors: Sequence[FieldProblem] = ()) -> dict[str, Any]:
     """The JSON body of an error answer."""
     body: dict[str, Any] = {"message": message, "code": code}
