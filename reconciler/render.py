@@ -90,7 +90,7 @@ def render_text(plan: Plan, *, color: bool = False, target: Target | None = None
     lines: list[str] = [render_header(target), ""] if target else []
     for warning in plan.warnings:
         lines.append(_style(f"Warning: {warning}", color, fg="yellow"))
-    if lines:
+    if plan.warnings:
         lines.append("")
     if plan.has_changes:
         lines.append("reconciler will perform the following actions:")
