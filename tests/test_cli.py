@@ -244,3 +244,36 @@ def test_every_command_has_help_with_examples(name: str, command: click.Command)
     assert result.exit_code == 0
     assert command.help and len(command.help.strip()) > 20
     assert "Examples:" in result.output, f"{name} --help has no examples"
+
+
+class _Terminal:
+    """Stands in for stdout attached to a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        return None
+
+
+def test_colour_only_on_a_terminal_and_never_with_no_color(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from reconciler import cli as cli_module
+    from reconciler.render import render_text
+    from tests.factories import desired, desired_state
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert cli_module._color() is False  # pytest's captured stdout is no terminal
+    monkeypatch.setattr("sys.stdout", _Terminal())
+    assert cli_module._color() is True
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert cli_module._color() is False
+    from reconciler.planner import plan as make_plan
+
+    result = make_plan(desired_state(desired(slug="snowflake", auth_methods=["api_key"])), [])
+    assert "\x1b[" in render_text(result, color=True)
+    assert "\x1b[" not in render_text(result, color=False)
