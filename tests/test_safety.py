@@ -1,0 +1,63 @@
+"""The delete threshold end to end: at, just under and just over the limit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.emulator.app import create_app
+from tests.support import invoke, run, stats, writes
+
+
+def _seed(count: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "provider": f"crm-{i:02d}",
+            "custom_provider": {"name": f"CRM {i}"},
+            "credentials": {"type": "organization"},
+        }
+        for i in range(count)
+    ]
+
+
+def _manifest(path: Path, kept: int, fraction: float | None = None) -> None:
+    lines = ["version: 1", "settings:", "  prune: true"]
+    if fraction is not None:
+        lines.append(f"  max_delete_fraction: {fraction}")
+    lines.append("integrations:" if kept else "integrations: []")
+    lines += [f"  - slug: crm-{i:02d}" for i in range(kept)]
+    path.write_text("\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize(
+    ("existing", "deleted", "fraction", "refused"),
+    [
+        (20, 5, None, False),  # just under 30%
+        (20, 6, None, False),  # at the limit
+        (20, 7, None, True),  # just over
+        (10, 1, 0.0, True),  # a zero budget refuses any delete
+        (9, 9, None, False),  # under 10 managed integrations there is no threshold
+    ],
+)
+def test_threshold(
+    tmp_path: Path, existing: int, deleted: int, fraction: float | None, refused: bool
+) -> None:
+    app = create_app(seed=_seed(existing))
+    path = tmp_path / "m.yaml"
+    _manifest(path, existing - deleted, fraction)
+    planned = invoke(app, "plan", "-f", str(path))
+    applied = invoke(app, "apply", "-f", str(path), "--yes")
+    if refused:
+        for result in (planned, applied):
+            assert result.exit_code == 3, result.output
+            assert f"deletes or replaces {deleted} of {existing} managed" in result.stderr
+            assert "--force" in result.stderr
+        assert writes(app) == 0
+        forced = invoke(app, "apply", "-f", str(path), "--yes", "--force")
+        assert forced.exit_code == 0, forced.output
+    else:
+        assert planned.exit_code == 0, planned.output
+        assert applied.exit_code == 0, applied.output
+    assert run(stats(app))["integrations"] == existing - deleted
