@@ -58,9 +58,8 @@ LoaderFactory = Callable[[str], EventSource]
 DEFAULT_LOADER: Final[LoaderFactory] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-@dataclass(frozen=True, slots=True)
-class Mark:
-    """A 1-based line and column."""
+class Mark(NamedTuple):
+    """A 1-based line and column (a tuple: hundreds of thousands are made per large file)."""
 
     line: int
     column: int

@@ -1,0 +1,1 @@
+"""Benchmarks of reconciler against its emulator: ``make bench`` (``python -m benchmarks``)."""
