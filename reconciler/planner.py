@@ -65,7 +65,8 @@ def plan(desired: Desired, remote: Sequence[RemoteIntegration]) -> Plan:
         changes, body = _update(entry, current)
         if reasons:
             problems.extend(_creation_problems(entry))
-            merged = {**(current.custom_provider or {}), **definition} if definition else {}
+            # The definition goes with the last integration of its slug: carry it over.
+            merged = {**(current.custom_provider or {}), **definition}
             created = _create(entry, merged)
             actions.append(
                 Action(

@@ -311,3 +311,21 @@ def test_stop_on_signals_removes_its_handlers_on_exit() -> None:
         assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
 
     run(scenario())
+
+
+def test_replacing_the_last_integration_of_a_custom_provider_keeps_its_definition() -> None:
+    app = create_app(seed=[custom_body("acme")])
+    state = desired_state(desired(slug="acme", auth_methods=["api_key"]))
+    current, _ = run(_plan(app, state))
+    assert [a.kind for a in current.actions] == [ActionKind.REPLACE]
+
+    async def scenario() -> None:
+        async with client_for(app) as client:
+            result = await apply_plan(current, client)
+            assert result.ok, [r.error for r in result.failed]
+
+    run(scenario())
+    after, remote_after = run(_plan(app, state))
+    assert after.actions == ()
+    assert remote_after[0].custom_provider is not None
+    assert remote_after[0].custom_provider["name"] == "Acme"

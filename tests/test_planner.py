@@ -301,3 +301,12 @@ def test_delete_threshold(existing: int, deleted: int, unsafe: bool) -> None:
         check_safety(result, settings, force=True)
     else:
         check_safety(result, settings)
+
+
+def test_replace_of_a_custom_integration_carries_its_definition_over() -> None:
+    entry = desired(slug="acme", auth_methods=["api_key"])
+    current = remote("acme", custom_provider={"name": "Acme", "token_url": "https://a.example/t"})
+    (action,) = plan(desired_state(entry), [current]).actions
+    assert action.kind is ActionKind.REPLACE
+    assert action.body["custom_provider"]["name"] == "Acme"
+    assert action.body["custom_provider"]["token_url"] == "https://a.example/t"
