@@ -9,6 +9,9 @@ most ``max_retries`` retries, and no wait that would end more than
 Every POST carries an ``Idempotency-Key``, the same on all its retries; PUT
 and DELETE are idempotent by nature, so a retry after one that took effect is
 harmless. 400, 401, 403, 404, 409 and 422 fail at once with the API's message.
+No error carries a secret this client sent: an API message that echoes the
+request (its client secret, the API key) is scrubbed against that request's
+values, and an answer that does not parse is reported by field, never by value.
 Requests are paced under the API's budget (6,000 a minute per key) by an
 aiolimiter leaky bucket.
 """
@@ -17,17 +20,19 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import json as jsonlib
 import random
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, quote_plus
 
 import httpx
 from aiolimiter import AsyncLimiter
+from pydantic import ValidationError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 from tenacity.stop import stop_base
 
@@ -51,6 +56,9 @@ BACKOFF_CAP = 30.0
 RETRY_AFTER_CAP = 60.0
 MAX_RETRY_TIME = 120.0
 REQUESTS_PER_MINUTE = 6000.0
+REDACTED = "(redacted)"
+SHOWN_SECRET_CHARS = 4
+MIN_SCRUBBED_FRAGMENT = 8
 
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
@@ -110,19 +118,32 @@ def redact_key(api_key: str) -> str:
 
 
 def check_base_url(base_url: str) -> str:
-    """Accept https URLs, and plain http only to a loopback host."""
-    parts = urlsplit(base_url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    """Accept https URLs, and plain http only to a loopback host.
+
+    The host is the one httpx will connect to (its own parser), so no URL
+    trick reads as loopback here and goes elsewhere there. Credentials, a
+    query or a fragment have no place in a base URL and are refused.
+    """
+    try:
+        url = httpx.URL(base_url)
+    except (httpx.InvalidURL, TypeError):
+        raise ConfigError("invalid API URL: expected https://host[:port]") from None
+    if url.userinfo:
+        raise ConfigError("invalid API URL: it must not carry credentials (user:password@)")
+    if url.scheme not in ("http", "https") or not url.host:
         raise ConfigError(f"invalid API URL {base_url!r}: expected https://host[:port]")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if url.query or url.fragment:
+        raise ConfigError(f"invalid API URL {base_url!r}: it must not have a query or fragment")
+    if url.scheme == "http" and not _is_loopback(url.host):
         raise ConfigError(
-            f"refusing plain http:// API URL to {parts.hostname}: use https://"
+            f"refusing plain http:// API URL to {url.host}: use https://"
             " (plain http is allowed only to a loopback address)"
         )
     return base_url.rstrip("/")
 
 
 def _is_loopback(host: str) -> bool:
+    """``localhost`` or a loopback IP address, written plainly (no other spelling passes)."""
     if host == "localhost":
         return True
     try:
@@ -151,7 +172,57 @@ def _integration_path(slug: str, ownership: Ownership) -> str:
     return path + "/organization" if ownership == "organization" else path
 
 
-def _api_error(response: httpx.Response) -> ApiError:
+def sent_secrets(api_key: str, body: Mapping[str, Any] | None) -> list[str]:
+    """The secrets a request carries: the API key, and every ``*secret*`` string of its body."""
+    found = [api_key]
+
+    def walk(value: object) -> None:
+        if isinstance(value, Mapping):
+            for key, item in value.items():
+                if isinstance(item, str) and "secret" in str(key).lower():
+                    found.append(item)
+                else:
+                    walk(item)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                walk(item)
+
+    walk(body)
+    return [secret for secret in found if secret]
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with each of ``secrets`` replaced by ``(redacted)``.
+
+    Caught as sent, JSON- or URL-escaped, and cut short: the first
+    ``MIN_SCRUBBED_FRAGMENT`` characters or more of one (an echo of a request
+    truncated mid-secret).
+    """
+    forms: set[str] = set()
+    for secret in secrets:
+        if len(secret) <= SHOWN_SECRET_CHARS:  # all of it is its last 4: shown by design
+            continue
+        forms.update(
+            (
+                secret,
+                jsonlib.dumps(secret)[1:-1],
+                jsonlib.dumps(secret, ensure_ascii=False)[1:-1],
+                quote(secret, safe=""),
+                quote_plus(secret),
+            )
+        )
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form, REDACTED)
+    for form in sorted(forms, key=len, reverse=True):
+        for size in range(len(form) - 1, MIN_SCRUBBED_FRAGMENT - 1, -1):
+            if form[:size] in text:
+                text = text.replace(form[:size], REDACTED)
+                break
+    return text
+
+
+def _api_error(response: httpx.Response, secrets: Sequence[str]) -> ApiError:
+    """The typed error of an error answer; nothing of ``secrets`` (what was sent) in it."""
     request_id = response.headers.get("x-request-id")
     message = f"HTTP {response.status_code}"
     code: str | None = None
@@ -179,7 +250,24 @@ def _api_error(response: httpx.Response) -> ApiError:
         kind = ConflictError
     elif response.status_code == 422:
         kind = UnprocessableError
-    return kind(message, status=response.status_code, code=code, request_id=request_id)
+    return kind(
+        scrub(message, secrets),
+        status=response.status_code,
+        code=scrub(code, secrets) if code else None,
+        request_id=scrub(request_id, secrets) if request_id else None,
+    )
+
+
+def _integration(answer: object, where: str) -> RemoteIntegration:
+    """An integration from an answer; one that does not parse is an ``ApiError`` naming fields."""
+    try:
+        return RemoteIntegration.model_validate(answer)
+    except ValidationError as error:
+        problems = error.errors(include_input=False, include_url=False, include_context=False)
+        first = problems[0]
+        field = ".".join(str(part) for part in first["loc"]) or "body"
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise ApiError(f"unexpected answer to {where}: {field}: {first['msg']}{more}") from None
 
 
 class ApiClient:
@@ -218,9 +306,12 @@ class ApiClient:
         self._pace = (
             RateLimiter(max_requests_per_minute) if max_requests_per_minute is not None else None
         )
+        # TLS is verified, always: there is no option to turn it off. httpx's only knobs
+        # are SSL_CERT_FILE / SSL_CERT_DIR, which choose what to trust, not whether to check.
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             transport=transport,
+            verify=True,
             timeout=timeout,
             headers={
                 "Authorization": f"Bearer {api_key}",
@@ -248,18 +339,23 @@ class ApiClient:
             params["ownership"] = ownership
         while True:
             body = await self._request("GET", "/data-integrations", params=params)
-            found.extend(RemoteIntegration.model_validate(item) for item in body["data"])
-            after = (body.get("list_metadata") or {}).get("after")
+            items = body.get("data") if isinstance(body, dict) else None
+            if not isinstance(items, list):
+                raise ApiError("unexpected answer to GET /data-integrations: no data list")
+            found.extend(_integration(item, "GET /data-integrations") for item in items)
+            metadata = body.get("list_metadata")
+            after = metadata.get("after") if isinstance(metadata, dict) else None
             if not after:
                 return found
-            params["after"] = after
+            params["after"] = str(after)
 
     async def get(self, slug: str, ownership: Ownership) -> RemoteIntegration | None:
+        path = _integration_path(slug, ownership)
         try:
-            body = await self._request("GET", _integration_path(slug, ownership))
+            body = await self._request("GET", path)
         except NotFoundError:
             return None
-        return RemoteIntegration.model_validate(body)
+        return _integration(body, f"GET {path}")
 
     async def create(
         self, body: dict[str, Any], *, idempotency_key: str | None = None
@@ -286,13 +382,14 @@ class ApiClient:
             if found is None or not created_as_asked(found, body):
                 raise
             return found
-        return RemoteIntegration.model_validate(answer)
+        return _integration(answer, "POST /data-integrations")
 
     async def update(
         self, slug: str, ownership: Ownership, body: dict[str, Any]
     ) -> RemoteIntegration:
-        answer = await self._request("PUT", _integration_path(slug, ownership), json=body)
-        return RemoteIntegration.model_validate(answer)
+        path = _integration_path(slug, ownership)
+        answer = await self._request("PUT", path, json=body)
+        return _integration(answer, f"PUT {path}")
 
     async def delete(self, slug: str, ownership: Ownership) -> None:
         await self._request("DELETE", _integration_path(slug, ownership))
@@ -350,26 +447,34 @@ class ApiClient:
         if self._pace is not None:
             await self._pace.acquire()
         self.requests_sent += 1
+        secrets = sent_secrets(self.api_key, json)
         try:
             response = await self._http.request(
                 method, path, params=params, json=json, headers=headers
             )
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
             detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-            error = TransportError(f"{method} {path}: {detail}")
+            error = TransportError(scrub(f"{method} {path}: {detail}", secrets))
             never_sent = isinstance(
                 exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout
             )
             raise _Retryable(error, None, ambiguous=not never_sent) from None
         if response.status_code in RETRYABLE_STATUSES:
             retry_after = parse_retry_after(response.headers.get("retry-after"))
-            busy = _api_error(response)
+            busy = _api_error(response, secrets)
             raise _Retryable(busy, retry_after, ambiguous=response.status_code != 429)
         if response.is_error:
-            raise _api_error(response)
+            raise _api_error(response, secrets)
         if response.status_code == 204 or not response.content:
             return None
-        return response.json()
+        try:
+            return response.json()
+        except ValueError:
+            raise ApiError(
+                f"unexpected answer to {method} {path}: not JSON",
+                status=response.status_code,
+                request_id=scrub(response.headers.get("x-request-id") or "", secrets) or None,
+            ) from None
 
 
 def created_as_asked(found: RemoteIntegration, body: Mapping[str, Any]) -> bool:

@@ -1,17 +1,18 @@
 """The emulator's ASGI app: the Data Integrations API plus ``/_emulator/stats`` and ``/reset``.
 
 ``create_app`` opens the store itself, so the app works without lifespan
-events (as under ``httpx.ASGITransport``); a lifespan shutdown closes it.
+events (as under ``httpx.ASGITransport``). A lifespan shutdown leaves it open,
+so one app may be served again (test clients run a lifespan per use): its
+owner closes it (``store_of(app).close()``), or garbage collection does.
 """
 
 from __future__ import annotations
 
 import weakref
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
+from fastapi import APIRouter, Body, Depends, FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
@@ -19,9 +20,16 @@ from fastapi.security import HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from reconciler.emulator.faults import FaultMiddleware, FaultPolicy, RandomFaults, RateLimit
-from reconciler.emulator.middleware import ApiMiddleware, RequestStats
+from reconciler.emulator.middleware import ApiMiddleware, BodyLimitMiddleware, RequestStats
+from reconciler.emulator.openapi import (
+    CREATE_EXAMPLES,
+    SLUG_EXAMPLES,
+    UPDATE_EXAMPLES,
+    responses,
+)
 from reconciler.emulator.problems import (
     ApiProblem,
+    FieldProblem,
     error_body,
     field_problems,
     validation_problem,
@@ -30,7 +38,6 @@ from reconciler.emulator.schemas import (
     ID_PATTERN,
     IMMUTABLE_FIELDS,
     CreateIntegrationBody,
-    ErrorOutput,
     IntegrationList,
     IntegrationOutput,
     ListOrder,
@@ -45,12 +52,9 @@ _DESCRIPTION = (
     "A local emulator of the WorkOS Pipes Data Integrations API, served by "
     "`reconciler emulator`. Authenticate with `Authorization: Bearer <api key>`."
 )
-_HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
 _bearer = HTTPBearer(auto_error=False, description="The emulator's API key.")
-
-
-def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    return {status: {"model": ErrorOutput} for status in sorted({401, 422, *statuses})}
+Slug = Annotated[str, Path(description="The provider slug.", openapi_examples=SLUG_EXAMPLES)]
 
 
 def create_app(
@@ -82,24 +86,20 @@ def create_app(
         store.close()
         raise
 
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        store.close()
-
     app = FastAPI(
         title="WorkOS Data Integrations API (reconciler emulator)",
         version="1.0.0",
         description=_DESCRIPTION,
-        lifespan=lifespan,
     )
     stats = RequestStats()
     app.state.service = service
     app.state.stats = stats
     weakref.finalize(app, store.close)
     api_router = _api_router(service)
-    # Starlette nests the last added outermost: ApiMiddleware (key check) runs first.
+    # Starlette nests the last added outermost: ApiMiddleware (key check) runs first,
+    # then the body cap, then faults.
     app.add_middleware(FaultMiddleware, stats=stats, policy=faults, rate_limit=limit)
+    app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(
         ApiMiddleware,
         api_key=api_key,
@@ -129,7 +129,7 @@ def _api_router(service: Service) -> APIRouter:
     @router.get(
         "/data-integrations",
         response_model=IntegrationList,
-        responses=_errors(),
+        responses=responses(200),
         summary="List data integrations",
     )
     async def list_data_integrations(
@@ -148,11 +148,11 @@ def _api_router(service: Service) -> APIRouter:
         "/data-integrations",
         status_code=201,
         response_model=IntegrationOutput,
-        responses=_errors(404, 409),
+        responses=responses(201, 404, 409, replayable=True),
         summary="Create a data integration",
     )
     async def create_data_integration(
-        body: CreateIntegrationBody,
+        body: Annotated[CreateIntegrationBody, Body(openapi_examples=CREATE_EXAMPLES)],
         idempotency_key: Annotated[str | None, Header()] = None,
     ) -> JSONResponse:
         created, replayed = service.create(body, idempotency_key or None)
@@ -171,29 +171,32 @@ def _add_item_routes(router: APIRouter, service: Service, path: str, ownership: 
     @router.get(
         path,
         response_model=IntegrationOutput,
-        responses=_errors(404),
+        responses=responses(200, 404),
         summary=f"Get a {owned} data integration",
     )
-    async def get_data_integration(slug: str) -> JSONResponse:
+    async def get_data_integration(slug: Slug) -> JSONResponse:
         return JSONResponse(service.get(slug, ownership))
 
     @router.put(
         path,
         response_model=IntegrationOutput,
-        responses=_errors(404),
+        responses=responses(200, 404),
         summary=f"Update a {owned} data integration (partial)",
     )
-    async def update_data_integration(slug: str, body: UpdateIntegrationBody) -> JSONResponse:
+    async def update_data_integration(
+        slug: Slug,
+        body: Annotated[UpdateIntegrationBody, Body(openapi_examples=UPDATE_EXAMPLES)],
+    ) -> JSONResponse:
         return JSONResponse(service.update(slug, ownership, body))
 
     @router.delete(
         path,
         status_code=204,
         response_class=Response,
-        responses=_errors(),
+        responses=responses(204),
         summary=f"Delete a {owned} data integration (idempotent)",
     )
-    async def delete_data_integration(slug: str) -> Response:
+    async def delete_data_integration(slug: Slug) -> Response:
         service.delete(slug, ownership)
         return Response(status_code=204)
 
@@ -231,6 +234,11 @@ async def _validation_handler(_: Request, exc: Exception) -> Response:
 
 async def _http_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:
+        # FastAPI's answer to a body it cannot decode (not UTF-8): the 422 of any body
+        # that is not JSON, so that one kind of mistake gets one answer.
+        problem = validation_problem([FieldProblem("body", "json_invalid", "JSON decode error")])
+        return JSONResponse(problem.body(), status_code=problem.status)
     code = _HTTP_CODES.get(exc.status_code, "http_error")
     if exc.status_code == 404:
         message = f"No route for {request.method} {request.url.path}."

@@ -25,6 +25,13 @@ def _quiet_drops(record: logging.LogRecord) -> bool:
     return not (record.exc_info and isinstance(record.exc_info[1], ConnectionDropped))
 
 
+def shown_key(api_key: str) -> str:
+    """The key as the emulator may print it: the public default whole, any other by its last 4."""
+    if api_key == DEFAULT_API_KEY:
+        return api_key
+    return f"…{api_key[-4:]}" if len(api_key) >= 8 else "…"
+
+
 def load_seed(path: Path) -> list[dict[str, Any]]:
     """Read a seed file: a JSON or YAML list of create bodies (each may carry ``ownership``)."""
     try:
@@ -166,7 +173,8 @@ def emulator(
             if self.started:
                 bound = self.servers[0].sockets[0].getsockname() if self.servers else (host, port)
                 click.echo(
-                    f"Emulator listening on http://{host}:{bound[1]} (API key {api_key})",
+                    f"Emulator listening on http://{host}:{bound[1]}"
+                    f" (API key {shown_key(api_key)})",
                     err=True,
                 )
                 if fail_rate or rate_limit:

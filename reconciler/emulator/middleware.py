@@ -1,4 +1,5 @@
-"""ASGI middleware: request ids on every answer; counts, latency and the API key on API paths.
+"""ASGI middleware: request ids on every answer; counts, latency and the API key on API paths;
+a cap on the size of request bodies.
 
 (Injected faults and the rate limit live in ``faults``, one layer further in.)
 
@@ -26,6 +27,7 @@ from reconciler.emulator.ids import request_id
 from reconciler.emulator.problems import ConnectionDropped, error_body
 
 API_PREFIX = "/data-integrations"
+MAX_BODY_BYTES = 2**20
 COUNTED_METHODS = ("GET", "POST", "PUT", "DELETE")
 _REQUEST_ID = re.compile(r"^[\x21-\x7e]{1,200}$")
 logger = logging.getLogger(__name__)
@@ -139,3 +141,50 @@ def _unauthorized() -> JSONResponse:
         "unauthorized", "Missing or invalid API key: send 'Authorization: Bearer <api key>'."
     )
     return JSONResponse(body, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+
+
+class BodyLimitMiddleware:
+    """Refuse a request body over ``max_bytes`` with 413, before anything parses it.
+
+    A ``Content-Length`` over the cap is refused unread; a body without one
+    (chunked) is read up to the cap and refused as soon as it passes it. A body
+    within the cap is handed on whole.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "").strip()
+        if declared.isascii() and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._too_large()(scope, receive, send)
+            return
+        messages: list[Message] = []
+        size = 0
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            size += len(message.get("body", b""))
+            if size > self.max_bytes:
+                await self._too_large()(scope, receive, send)
+                return
+            if not message.get("more_body", False):
+                break
+
+        async def replay() -> Message:
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replay, send)
+
+    def _too_large(self) -> JSONResponse:
+        body = error_body(
+            "request_too_large",
+            f"The request body is over the limit of {self.max_bytes:,} bytes.",
+        )
+        return JSONResponse(body, status_code=413)
