@@ -20,6 +20,7 @@ import functools
 import gc
 import os
 import re
+import stat
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +50,8 @@ from reconciler.yamlsource import Document, Node, describe_value, parse
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 MAX_MANIFEST_BYTES = 16 * 2**20
+MAX_SECRET_FILE_BYTES = 64 * 2**10
+MAX_PROBLEMS_PER_FILE = 200
 SECRET_LITERAL_MESSAGE = (
     "client_secret must be a reference, not a literal: use ${env:NAME} or ${file:path}"
 )
@@ -207,6 +210,38 @@ def _files(
     return unique
 
 
+class _Unreadable(Exception):
+    """A file that cannot be read as a manifest or a secret; the message says why."""
+
+
+def read_bounded(path: Path, limit: int) -> bytes:
+    """A regular file's bytes, refusing devices, FIFOs and anything over ``limit``."""
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise _Unreadable("not a regular file")
+        if info.st_size > limit:
+            raise _Unreadable(_too_large(info.st_size, limit))
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
+    except FileNotFoundError:
+        raise _Unreadable("no such file") from None
+    except OSError as error:
+        raise _Unreadable(f"cannot read: {error.strerror or error}") from None
+    if len(data) > limit:
+        raise _Unreadable(_too_large(len(data), limit))
+    return data
+
+
+def _too_large(size: int, limit: int) -> str:
+    if limit >= 2**20:
+        return (
+            f"file is {size / 2**20:.1f} MiB; manifests over {limit // 2**20} MiB are refused "
+            "(split it into several files)"
+        )
+    return f"file is over {limit // 2**10} KiB; refused"
+
+
 def _load_file(
     display: str,
     path: Path,
@@ -217,19 +252,10 @@ def _load_file(
 ) -> _File:
     """Parse, interpolate and validate one file; its valid integrations survive its problems."""
     try:
-        size = path.stat().st_size
-        if size > MAX_MANIFEST_BYTES:
-            problems.append(
-                Problem(
-                    display,
-                    0,
-                    0,
-                    f"file is {size / 2**20:.1f} MiB; manifests over "
-                    f"{MAX_MANIFEST_BYTES // 2**20} MiB are refused (split it into several files)",
-                )
-            )
-            return _File(Document(display, None))
-        data = path.read_bytes()
+        data = read_bounded(path, MAX_MANIFEST_BYTES)
+    except _Unreadable as error:
+        problems.append(Problem(display, 0, 0, str(error)))
+        return _File(Document(display, None))
     except OSError as error:
         problems.append(Problem(display, 0, 0, f"cannot read: {error.strerror or error}"))
         return _File(Document(display, None))
@@ -256,7 +282,11 @@ def _load_file(
         manifest = Manifest.model_validate(content)
     except ValidationError as error:
         details = _relevant(error.errors(include_url=False))
-        problems.extend(references.problems_for(details))
+        problems.extend(references.problems_for(details[:MAX_PROBLEMS_PER_FILE]))
+        if len(details) > MAX_PROBLEMS_PER_FILE:
+            hidden = len(details) - MAX_PROBLEMS_PER_FILE
+            message = f"{hidden} more problems not shown (the first {MAX_PROBLEMS_PER_FILE} are)"
+            problems.append(Problem(display, 0, 0, message))
         if any(detail["loc"] == ("version",) for detail in details):
             return file
         file.settings, valid = _valid_parts(content, details)
@@ -691,11 +721,9 @@ def _from_file(entry: _Entry, target: str) -> tuple[str, str | None]:
     """A secret file's text, relative to the manifest's directory, whitespace stripped."""
     path = Path(entry.doc.file).parent / target
     try:
-        value = path.read_bytes().decode("utf-8").strip()
-    except FileNotFoundError:
-        return "", f"no such file {path}"
-    except OSError as error:
-        return "", f"cannot read {path}: {error.strerror or error}"
+        value = read_bounded(path, MAX_SECRET_FILE_BYTES).decode("utf-8").strip()
+    except _Unreadable as error:
+        return "", f"{error} ({path})"
     except UnicodeDecodeError:
         return "", f"{path} is not UTF-8 text"
     if not value:

@@ -446,3 +446,60 @@ def test_a_50_mb_file_is_refused_before_parsing(tmp_path: Path) -> None:
     (problem,) = caught.value.problems
     assert problem.file == str(big)
     assert "manifests over 16 MiB are refused" in problem.message
+
+
+@pytest.mark.parametrize("kind", ["manifest", "secret"])
+def test_devices_and_fifos_are_refused_without_reading(tmp_path: Path, kind: str) -> None:
+    import os
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    device = tmp_path / "zero.yaml"
+    device.symlink_to("/dev/zero")
+    manifest = tmp_path / "m.yaml"
+    if kind == "manifest":
+        paths = [fifo, device]
+    else:
+        manifest.write_text(
+            "version: 1\nintegrations:\n"
+            "  - slug: github\n    credentials:\n      type: custom\n      client_id: x\n"
+            "      client_secret: ${file:zero.yaml}\n"
+            "  - slug: slack\n    credentials:\n      type: custom\n      client_id: x\n"
+            "      client_secret: ${file:fifo}\n"
+        )
+        paths = [manifest]
+    with pytest.raises(ManifestError) as caught:
+        load(paths)
+    messages = [p.message for p in caught.value.problems]
+    assert len(messages) == 2
+    assert all("not a regular file" in m for m in messages)
+
+
+def test_an_oversized_secret_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "big.txt").write_text("s" * 100_000)
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(
+        "version: 1\nintegrations:\n  - slug: github\n    credentials:\n      type: custom\n"
+        "      client_id: x\n      client_secret: ${file:big.txt}\n"
+    )
+    with pytest.raises(ManifestError) as caught:
+        load([manifest])
+    (problem,) = caught.value.problems
+    assert "over 64 KiB" in problem.message
+    assert "sss" not in problem.message
+
+
+def test_problems_are_capped_per_file(tmp_path: Path) -> None:
+    from reconciler.loader import MAX_PROBLEMS_PER_FILE
+
+    manifest = tmp_path / "m.yaml"
+    keys = "".join(f"    unknown{i}: 1\n" for i in range(5000))
+    manifest.write_text(f"version: 1\nintegrations:\n  - slug: github\n{keys}")
+    with pytest.raises(ManifestError) as caught:
+        load([manifest])
+    problems = caught.value.problems
+    assert len(problems) == MAX_PROBLEMS_PER_FILE + 1
+    assert problems[0].message == (
+        f"{5000 - MAX_PROBLEMS_PER_FILE} more problems not shown "
+        f"(the first {MAX_PROBLEMS_PER_FILE} are)"
+    )
