@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import json
-import logging
 import os
 import signal
 import sys
@@ -22,13 +21,14 @@ import click
 from click.core import ParameterSource
 
 from reconciler import __version__
+from reconciler.console import Progress, color_enabled, configure_logging
 from reconciler.errors import ApplyFailedError, ConfigError, ManifestError, ReconcilerError
 from reconciler.secrets import Redactor
 
 if TYPE_CHECKING:
     import httpx
 
-    from reconciler.applier import ActionResult, ApplyResult
+    from reconciler.applier import ApplyResult
     from reconciler.client import ApiClient
     from reconciler.models import Desired
     from reconciler.plan import Plan
@@ -52,34 +52,6 @@ class Runtime:
 
 def _runtime() -> Runtime:
     return click.get_current_context().ensure_object(Runtime)
-
-
-class _RedactingFilter(logging.Filter):
-    """Log records pass through the invocation's redactor."""
-
-    def __init__(self, redactor: Redactor) -> None:
-        super().__init__()
-        self.redactor = redactor
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = self.redactor.redact(record.getMessage())
-        record.args = None
-        return True
-
-
-def _configure_logging(verbose: bool, redactor: Redactor) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(_RedactingFilter(redactor))
-    for name in ("reconciler", "httpx"):
-        logger = logging.getLogger(name)
-        logger.handlers = [handler] if verbose else []
-        logger.setLevel(logging.DEBUG if verbose else logging.WARNING)
-        logger.propagate = not verbose
-
-
-def _color() -> bool:
-    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
 def _github_actions() -> bool:
@@ -161,7 +133,7 @@ def format_option(command: F) -> F:
     )(command)
 
 
-def _client(api_url: str, max_requests_per_minute: float = 6000) -> ApiClient:
+def _client(api_url: str, max_requests_per_minute: float) -> ApiClient:
     from reconciler.client import ApiClient
 
     api_key = os.environ.get("WORKOS_API_KEY", "")
@@ -209,7 +181,7 @@ def _render(plan: Plan, output_format: str, target: Target) -> str:
         return render_json(plan, target=target)
     if output_format == "markdown":
         return render_markdown(plan, target=target)
-    return render_text(plan, color=_color(), target=target)
+    return render_text(plan, color=color_enabled(), target=target)
 
 
 def _github_report(plan: Plan, target: Target) -> None:
@@ -246,7 +218,7 @@ def cli(ctx: click.Context, verbose: bool) -> None:
       reconciler apply -f integrations/ --yes
       reconciler emulator --seed examples/remote-seed.yaml
     """
-    _configure_logging(verbose, ctx.ensure_object(Runtime).redactor)
+    configure_logging(verbose, ctx.ensure_object(Runtime).redactor)
 
 
 @cli.command()
@@ -333,7 +305,7 @@ def plan(
     from reconciler.planner import plan as make_plan
 
     desired = _load(files, environment=environment, check_environment=True)
-    client = _client(api_url)
+    client = _client(api_url, max_requests_per_minute)
     remote = _run(_list_and_close(client))
     result = make_plan(desired, remote)
     target = _target(client, desired)
@@ -459,7 +431,7 @@ def apply(
 
             with (
                 stop_on_signals(stopping) as stop,
-                _progress(result, enabled=not as_json) as report,
+                Progress(result, _runtime().redactor, enabled=not as_json) as report,
             ):
                 outcome = await apply_plan(
                     result, client, concurrency=concurrency, on_result=report, stop=stop.is_set
@@ -467,7 +439,7 @@ def apply(
             if as_json:
                 click.echo(_runtime().redactor.redact(render_apply_json(result, outcome)), nl=False)
             else:
-                click.echo(render_apply_summary(outcome, _color()))
+                click.echo(render_apply_summary(outcome, color_enabled()))
             _fail_if_any(outcome)
 
     _run(run())
@@ -499,7 +471,7 @@ def export(api_url: str, max_requests_per_minute: float, out: str | None, force:
     """
     from reconciler.exporter import export_manifest, secret_note
 
-    client = _client(api_url)
+    client = _client(api_url, max_requests_per_minute)
     remote = _run(_list_and_close(client))
     result = export_manifest(remote)
     if out:
@@ -518,41 +490,6 @@ def export(api_url: str, max_requests_per_minute: float, out: str | None, force:
     note = secret_note(result)
     if note:
         click.echo(note, err=True)
-
-
-class _progress:
-    """Reports finished actions: a live bar on a terminal, else one line each."""
-
-    def __init__(self, plan: Plan, *, enabled: bool) -> None:
-        self.total = len(plan.actions)
-        self.enabled = enabled
-        self.live = enabled and sys.stdout.isatty()
-        self.finished: list[ActionResult] = []
-        self._bar: Any = None
-
-    def __enter__(self) -> Callable[[ActionResult], None]:
-        if self.live:
-            self._bar = click.progressbar(
-                length=self.total, label="Applying", show_pos=True, show_eta=False
-            ).__enter__()
-        return self.report
-
-    def report(self, result: ActionResult) -> None:
-        from reconciler.render import render_result_line
-
-        self.finished.append(result)
-        if self._bar is not None:
-            self._bar.update(1)
-        elif self.enabled:
-            click.echo(_runtime().redactor.redact(render_result_line(result, _color())))
-
-    def __exit__(self, *exc: object) -> None:
-        from reconciler.render import render_result_line
-
-        if self._bar is not None:
-            self._bar.__exit__(None, None, None)
-            for result in self.finished:
-                click.echo(_runtime().redactor.redact(render_result_line(result, _color())))
 
 
 def _fail_if_any(outcome: ApplyResult) -> None:

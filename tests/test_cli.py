@@ -262,16 +262,16 @@ class _Terminal:
 def test_colour_only_on_a_terminal_and_never_with_no_color(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from reconciler import cli as cli_module
+    from reconciler import console
     from reconciler.render import render_text
     from tests.factories import desired, desired_state
 
     monkeypatch.delenv("NO_COLOR", raising=False)
-    assert cli_module._color() is False  # pytest's captured stdout is no terminal
+    assert console.color_enabled() is False  # pytest's captured stdout is no terminal
     monkeypatch.setattr("sys.stdout", _Terminal())
-    assert cli_module._color() is True
+    assert console.color_enabled() is True
     monkeypatch.setenv("NO_COLOR", "1")
-    assert cli_module._color() is False
+    assert console.color_enabled() is False
     from reconciler.planner import plan as make_plan
 
     result = make_plan(desired_state(desired(slug="snowflake", auth_methods=["api_key"])), [])

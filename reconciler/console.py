@@ -1,0 +1,88 @@
+"""What the CLI shows on a terminal besides the plan: colour, logs, apply progress.
+
+Every line that may carry text from outside (API error messages, library
+logs) passes through the invocation's ``Redactor`` first.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from reconciler.secrets import Redactor
+
+if TYPE_CHECKING:
+    from reconciler.applier import ActionResult
+    from reconciler.plan import Plan
+
+
+def color_enabled() -> bool:
+    """Colour only on a terminal, and never when ``NO_COLOR`` is set."""
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+class RedactingFilter(logging.Filter):
+    """Log records pass through a redactor before any handler formats them."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        super().__init__()
+        self.redactor = redactor
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = self.redactor.redact(record.getMessage())
+        record.args = None
+        return True
+
+
+def configure_logging(verbose: bool, redactor: Redactor) -> None:
+    """With ``verbose``, reconciler's and httpx's logs go to stderr, redacted."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter(redactor))
+    for name in ("reconciler", "httpx"):
+        logger = logging.getLogger(name)
+        logger.handlers = [handler] if verbose else []
+        logger.setLevel(logging.DEBUG if verbose else logging.WARNING)
+        logger.propagate = not verbose
+
+
+class Progress:
+    """Reports finished actions: a live bar on a terminal, else one line each."""
+
+    def __init__(self, plan: Plan, redactor: Redactor, *, enabled: bool) -> None:
+        self.total = len(plan.actions)
+        self.redactor = redactor
+        self.enabled = enabled
+        self.live = enabled and sys.stdout.isatty()
+        self.finished: list[ActionResult] = []
+        self._bar: Any = None
+
+    def __enter__(self) -> Callable[[ActionResult], None]:
+        if self.live:
+            self._bar = click.progressbar(
+                length=self.total, label="Applying", show_pos=True, show_eta=False
+            ).__enter__()
+        return self.report
+
+    def report(self, result: ActionResult) -> None:
+        self.finished.append(result)
+        if self._bar is not None:
+            self._bar.update(1)
+        elif self.enabled:
+            self._line(result)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            for result in self.finished:
+                self._line(result)
+
+    def _line(self, result: ActionResult) -> None:
+        from reconciler.render import render_result_line
+
+        click.echo(self.redactor.redact(render_result_line(result, color_enabled())))
