@@ -20,15 +20,14 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import json as jsonlib
 import random
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote
 
 import httpx
 from aiolimiter import AsyncLimiter
@@ -47,6 +46,7 @@ from reconciler.errors import (
     UnprocessableError,
 )
 from reconciler.models import Ownership, RemoteIntegration
+from reconciler.secrets import scrub
 
 DEFAULT_BASE_URL = "https://api.workos.com"
 PAGE_LIMIT = 100
@@ -56,9 +56,6 @@ BACKOFF_CAP = 30.0
 RETRY_AFTER_CAP = 60.0
 MAX_RETRY_TIME = 120.0
 REQUESTS_PER_MINUTE = 6000.0
-REDACTED = "(redacted)"
-SHOWN_SECRET_CHARS = 4
-MIN_SCRUBBED_FRAGMENT = 8
 
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
@@ -189,36 +186,6 @@ def sent_secrets(api_key: str, body: Mapping[str, Any] | None) -> list[str]:
 
     walk(body)
     return [secret for secret in found if secret]
-
-
-def scrub(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with each of ``secrets`` replaced by ``(redacted)``.
-
-    Caught as sent, JSON- or URL-escaped, and cut short: the first
-    ``MIN_SCRUBBED_FRAGMENT`` characters or more of one (an echo of a request
-    truncated mid-secret).
-    """
-    forms: set[str] = set()
-    for secret in secrets:
-        if len(secret) <= SHOWN_SECRET_CHARS:  # all of it is its last 4: shown by design
-            continue
-        forms.update(
-            (
-                secret,
-                jsonlib.dumps(secret)[1:-1],
-                jsonlib.dumps(secret, ensure_ascii=False)[1:-1],
-                quote(secret, safe=""),
-                quote_plus(secret),
-            )
-        )
-    for form in sorted(forms, key=len, reverse=True):
-        text = text.replace(form, REDACTED)
-    for form in sorted(forms, key=len, reverse=True):
-        for size in range(len(form) - 1, MIN_SCRUBBED_FRAGMENT - 1, -1):
-            if form[:size] in text:
-                text = text.replace(form[:size], REDACTED)
-                break
-    return text
 
 
 def _api_error(response: httpx.Response, secrets: Sequence[str]) -> ApiError:

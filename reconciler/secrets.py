@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
+from collections.abc import Iterable
+from urllib.parse import quote, quote_plus
 
 
 class Secret:
@@ -54,25 +57,82 @@ def masked(last4: str | None) -> str:
 
 
 REDACTED = "(redacted)"
+SHOWN_SECRET_CHARS = 4
+MIN_SCRUBBED_FRAGMENT = 8
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with each of ``secrets`` replaced by ``(redacted)``.
+
+    Caught as sent, JSON- or URL-escaped, and cut short: the first
+    ``MIN_SCRUBBED_FRAGMENT`` characters or more of one (an echo of a request
+    truncated mid-secret).
+    """
+    forms: set[str] = set()
+    for secret in secrets:
+        if len(secret) <= SHOWN_SECRET_CHARS:  # all of it is its last 4: shown by design
+            continue
+        forms.update(
+            (
+                secret,
+                json.dumps(secret)[1:-1],
+                json.dumps(secret, ensure_ascii=False)[1:-1],
+                quote(secret, safe=""),
+                quote_plus(secret),
+            )
+        )
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form, REDACTED)
+    for form in sorted(forms, key=len, reverse=True):
+        for size in range(len(form) - 1, MIN_SCRUBBED_FRAGMENT - 1, -1):
+            if form[:size] in text:
+                text = text.replace(form[:size], REDACTED)
+                break
+    return text
 
 
 class Redactor:
     """Scrubs known secret values (client secrets, the API key) out of text.
 
     Defence in depth for text that is not built by us: API error messages
-    that echo a request, log records of libraries.
+    that echo a request, log records of libraries. Values are found by an
+    index of their first characters, so the cost is linear in the text
+    whatever the number of secrets (an apply may hold thousands).
     """
 
+    PREFIX = 6
+
     def __init__(self) -> None:
-        self._values: set[str] = set()
+        # first characters -> [(length, forms of that length)], longest first
+        self._index: dict[str, list[tuple[int, set[str]]]] = {}
 
     def add(self, value: str | Secret | None) -> None:
         plain = value.reveal() if isinstance(value, Secret) else value
-        if plain and len(plain) >= 6:
-            self._values.add(plain)
+        if not plain or len(plain) < self.PREFIX:
+            return
+        for form in {plain, json.dumps(plain)[1:-1]}:
+            by_length = self._index.setdefault(form[: self.PREFIX], [])
+            for length, forms in by_length:
+                if length == len(form):
+                    forms.add(form)
+                    break
+            else:
+                by_length.append((len(form), {form}))
+                by_length.sort(reverse=True, key=lambda entry: entry[0])
 
     def redact(self, text: str) -> str:
-        for value in sorted(self._values, key=len, reverse=True):
-            if value in text:
-                text = text.replace(value, REDACTED)
-        return text
+        if not self._index:
+            return text
+        parts: list[str] = []
+        start = index = 0
+        last = len(text) - self.PREFIX
+        while index <= last:
+            for length, forms in self._index.get(text[index : index + self.PREFIX], ()):
+                if text[index : index + length] in forms:
+                    parts += (text[start:index], REDACTED)
+                    index = start = index + length
+                    break
+            else:
+                index += 1
+        parts.append(text[start:])
+        return "".join(parts)

@@ -17,9 +17,10 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from reconciler.client import REDACTED, ApiClient, scrub, sent_secrets
+from reconciler.client import ApiClient, sent_secrets
 from reconciler.emulator.app import create_app
 from reconciler.errors import ApiError, ReconcilerError, TransportError
+from reconciler.secrets import REDACTED, scrub
 from tests.support import BASE_URL, RecordingSleep
 
 SECRET = 'canary-Client"Secret\\é-Zq81'

@@ -1,0 +1,46 @@
+"""Secret values: masked everywhere, digests, and the redactor's scrubbing."""
+
+from __future__ import annotations
+
+import json
+
+from reconciler.secrets import REDACTED, Redactor, Secret, masked, scrub
+
+
+def test_secret_never_shows_its_value() -> None:
+    secret = Secret("canary-value-1234")
+    for text in (str(secret), repr(secret), f"{secret}", f"{secret!r}"):
+        assert "canary" not in text
+        assert "1234" in text
+    assert secret.reveal() == "canary-value-1234"
+    assert secret.digest(b"salt") != secret.digest(b"other salt")
+    assert secret == Secret("canary-value-1234") and secret != Secret("other")
+    assert masked("1234") == "(sensitive, ends …1234)" and masked(None) == "(sensitive)"
+
+
+def test_redactor_scrubs_plain_and_json_escaped_values() -> None:
+    redactor = Redactor()
+    redactor.add(Secret('with"quote-9876'))
+    redactor.add("sk_test_abcdef")
+    redactor.add("short")  # too short to scrub without hiding ordinary words
+    redactor.add(None)
+    text = 'body {"s": "with\\"quote-9876"} key sk_test_abcdefsk_test_abcdef short'
+    assert redactor.redact(text) == (f'body {{"s": "{REDACTED}"}} key {REDACTED}{REDACTED} short')
+
+
+def test_redactor_with_many_secrets_sharing_a_prefix() -> None:
+    redactor = Redactor()
+    values = [f"secret-value-{i:05d}" for i in range(5000)]
+    for value in values:
+        redactor.add(value)
+    line = " ".join(values[::97])
+    assert redactor.redact(line) == " ".join([REDACTED] * len(values[::97]))
+    assert redactor.redact("secret-value-99999x") == "secret-value-99999x"
+
+
+def test_scrub_catches_escaped_and_truncated_echoes() -> None:
+    secret = "p@ss word/with+chars"
+    echoed = json.dumps({"client_secret": secret}) + " " + secret[:10]
+    cleaned = scrub(echoed, [secret])
+    assert "p@ss" not in cleaned
+    assert scrub("abcd", ["abcd"]) == "abcd"  # 4 characters: its last 4, shown by design
