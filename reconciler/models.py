@@ -142,6 +142,15 @@ class Integration(_Strict):
 
     _no_null = field_validator("credentials", "custom_provider", mode="before")(_not_null)
 
+    @model_validator(mode="after")
+    def _credentials_need_oauth(self) -> Integration:
+        if self.credentials is not None and "oauth" not in self.auth_methods:
+            raise ValueError(
+                "credentials are for oauth integrations: add oauth to auth_methods "
+                "or remove credentials"
+            )
+        return self
+
     @property
     def identity(self) -> tuple[str, Ownership]:
         return (self.slug, self.ownership)
