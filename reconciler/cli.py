@@ -313,7 +313,7 @@ def plan(
     _github_report(result, target)
     check_safety(result, desired.settings, force=force)
     if out:
-        Path(out).write_text(planfile.dump(result, desired, api_url=client.base_url, force=force))
+        Path(out).write_text(planfile.dump(result, desired, api_url=client.base_url))
         click.echo(
             f"Saved the plan to {out}: apply it with `reconciler apply --plan {out}`.", err=True
         )

@@ -62,19 +62,14 @@ class SavedPlan:
     def changes(self) -> list[dict[str, Any]]:
         return list(self.data["plan"]["changes"])
 
-    @property
-    def force(self) -> bool:
-        return bool(self.data.get("force", False))
 
-
-def dump(plan: Plan, desired: Desired, *, api_url: str, force: bool = False) -> str:
+def dump(plan: Plan, desired: Desired, *, api_url: str) -> str:
     """The saved-plan file's text (JSON)."""
     salt = secrets.token_bytes(16)
     data = {
         "kind": FILE_KIND,
         "version": FILE_VERSION,
         "api_url": api_url,
-        "force": force,
         "manifest": {"files": list(desired.files), "sha256": manifest_digest(desired.files)},
         "salt": salt.hex(),
         "secret_digests": _secret_digests(plan.actions, salt),
