@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import logging
 import random
 import time
 import uuid
@@ -48,6 +49,7 @@ from reconciler.errors import (
 from reconciler.models import Ownership, RemoteIntegration
 from reconciler.secrets import scrub
 
+LOG = logging.getLogger(__name__)
 DEFAULT_BASE_URL = "https://api.workos.com"
 PAGE_LIMIT = 100
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -162,6 +164,16 @@ def parse_retry_after(value: str | None) -> float | None:
             return None
         seconds = (when - datetime.now(UTC)).total_seconds()
     return min(max(seconds, 0.0), RETRY_AFTER_CAP)
+
+
+def _log_retry(method: str, path: str, state: RetryCallState) -> None:
+    outcome = state.outcome
+    error = outcome.exception() if outcome else None
+    reason = error.error.api_message if isinstance(error, _Retryable) else "an error"
+    wait = state.next_action.sleep if state.next_action else 0.0
+    LOG.info(
+        "%s %s failed (%s); retry %d in %.1f s", method, path, reason, state.attempt_number, wait
+    )
 
 
 def _integration_path(slug: str, ownership: Ownership) -> str:
@@ -381,6 +393,7 @@ class ApiClient:
             wait=self._wait,
             reraise=True,
             sleep=self._sleep,
+            before_sleep=lambda state: _log_retry(method, path, state),
         )
         try:
             async for attempt in retrying:
@@ -396,6 +409,7 @@ class ApiClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _wait(self, state: RetryCallState) -> float:
+        """Backoff with jitter, or the answer's ``Retry-After`` when it gave one."""
         outcome = state.outcome
         error = outcome.exception() if outcome else None
         if isinstance(error, _Retryable) and error.retry_after is not None:

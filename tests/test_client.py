@@ -485,3 +485,20 @@ def test_requests_are_paced_under_the_rate_limit() -> None:
     # 1,200 a minute: a burst of 20, then one every 50 ms: 30 requests take at least 0.5 s.
     assert run(scenario(1200)) >= 0.45
     assert run(scenario(None)) < 0.45
+
+
+def test_each_retry_is_logged_with_its_reason_and_wait(caplog: pytest.LogCaptureFixture) -> None:
+    app = create_app()
+    transport = FlakyTransport(app, [_status(429, **{"Retry-After": "7"}), _status(503)])
+    caplog.set_level("INFO", logger="reconciler.client")
+
+    async def scenario() -> None:
+        async with client_for(app, transport=transport) as client:
+            await client.list_integrations()
+
+    run(scenario())
+    retries = [r.getMessage() for r in caplog.records if r.name == "reconciler.client"]
+    assert retries == [
+        "GET /data-integrations failed (busy); retry 1 in 7.0 s",
+        "GET /data-integrations failed (busy); retry 2 in 1.5 s",
+    ]
