@@ -72,7 +72,7 @@ def handle_errors(command: F) -> F:
                 from reconciler.github import problem_annotations
 
                 for line in problem_annotations(error.problems):
-                    click.echo(line)
+                    click.echo(line, err=True)
             count = len(error.problems)
             click.echo(f"Error: the manifest has {count} problem{'s' * (count != 1)}.", err=True)
             sys.exit(error.exit_code)
@@ -192,7 +192,7 @@ def _github_report(plan: Plan, target: Target) -> None:
     from reconciler.markdown import render_markdown
 
     for line in unmanaged_annotations(plan):
-        click.echo(line)
+        click.echo(line, err=True)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         with open(summary, "a", encoding="utf-8") as handle:
@@ -313,7 +313,10 @@ def plan(
     _github_report(result, target)
     check_safety(result, desired.settings, force=force)
     if out:
-        Path(out).write_text(planfile.dump(result, desired, api_url=client.base_url))
+        try:
+            Path(out).write_text(planfile.dump(result, desired, api_url=client.base_url))
+        except OSError as error:
+            raise ConfigError(f"cannot write the plan to {out}: {error.strerror}") from None
         click.echo(
             f"Saved the plan to {out}: apply it with `reconciler apply --plan {out}`.", err=True
         )

@@ -90,7 +90,42 @@ def read(path: str) -> SavedPlan:
         raise ConfigError(f"{path}: not a saved plan made by `reconciler plan --out`")
     if data.get("version") != FILE_VERSION:
         raise ConfigError(f"{path}: unsupported saved-plan version {data.get('version')!r}")
+    if not _well_formed(data):
+        raise ConfigError(f"{path}: not a saved plan: its content is incomplete or altered")
     return SavedPlan(data)
+
+
+def _well_formed(data: dict[str, Any]) -> bool:
+    """Every key ``verify`` reads is there, with the type it expects."""
+    manifest, plan = data.get("manifest"), data.get("plan")
+    checks = [
+        isinstance(data.get("api_url"), str),
+        isinstance(data.get("salt"), str),
+        isinstance(data.get("secret_digests"), dict),
+        isinstance(manifest, dict),
+        isinstance(plan, dict),
+    ]
+    if not all(checks):
+        return False
+    assert isinstance(manifest, dict) and isinstance(plan, dict)
+    try:
+        bytes.fromhex(data["salt"])
+    except ValueError:
+        return False
+    changes = plan.get("changes")
+    return (
+        isinstance(manifest.get("files"), list)
+        and all(isinstance(name, str) for name in manifest["files"])
+        and isinstance(manifest.get("sha256"), str)
+        and isinstance(changes, list)
+        and all(
+            isinstance(c, dict)
+            and isinstance(c.get("slug"), str)
+            and c.get("ownership") in ("user", "organization")
+            and (c.get("remote") is None or isinstance(c.get("remote"), dict))
+            for c in changes
+        )
+    )
 
 
 def verify(

@@ -28,7 +28,7 @@ def test_validation_errors_become_error_annotations(tmp_path: Path) -> None:
     bad.write_text("version: 1\nintegrations:\n  - slug: github\n    scoeps: [repo]\n")
     result = invoke(None, "validate", "-f", str(bad), GITHUB_ACTIONS="true")
     assert result.exit_code == 1
-    lines = [line for line in result.stdout.splitlines() if line.startswith("::error")]
+    lines = [line for line in result.stderr.splitlines() if line.startswith("::error")]
     assert len(lines) == 1
     assert lines[0].startswith(f"::error file={bad},line=4,col=5,title=reconciler validate::")
     assert "did you mean 'scopes'" in lines[0]
@@ -61,7 +61,7 @@ def test_plan_writes_step_summary_and_unmanaged_warnings(tmp_path: Path, manifes
     written = summary.read_text()
     assert written.startswith("earlier step\n")  # appended, not overwritten
     assert "**Plan:** 1 to create, 0 to update, 0 to delete, 0 unchanged, 1 unmanaged" in written
-    warnings = [line for line in result.stdout.splitlines() if line.startswith("::warning")]
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("::warning")]
     assert len(warnings) == 1 and "notion (user)" in warnings[0]
 
 
@@ -101,3 +101,15 @@ def test_every_action_kind_validates_against_the_schema() -> None:
     replace = next(c for c in data["changes"] if c["action"] == "replace")
     assert replace["destroys_connected_accounts"] is True
     assert [f["path"] for f in replace["fields"] if f.get("forces_replacement")] == ["config"]
+
+
+def test_annotations_never_mix_into_json_or_markdown_on_stdout(manifest: Path) -> None:
+    app = create_app(seed=SEED)
+    result = invoke(app, "plan", "-f", str(manifest), "--format", "json", GITHUB_ACTIONS="true")
+    assert result.exit_code == 0
+    json.loads(result.stdout)  # one JSON document, nothing else
+    assert "::warning" in result.stderr
+    markdown = invoke(
+        app, "plan", "-f", str(manifest), "--format", "markdown", GITHUB_ACTIONS="true"
+    )
+    assert "::" not in markdown.stdout

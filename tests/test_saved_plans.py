@@ -180,3 +180,45 @@ def test_unsafe_plan_is_not_saved(manifest: Path) -> None:
     assert writes(app) == 0
     assert invoke(app, "apply", "--plan", "plan.json", "--force").exit_code == 0
     assert writes(app) == 10
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        {"kind": "reconciler-saved-plan", "version": 1, "manifest": {"files": ["m.yaml"]}},
+        {
+            "kind": "reconciler-saved-plan",
+            "version": 1,
+            "api_url": "http://localhost",
+            "salt": "zz",
+            "secret_digests": {},
+            "manifest": {"files": ["integrations.yaml"], "sha256": "x"},
+            "plan": {"changes": []},
+        },
+        {
+            "kind": "reconciler-saved-plan",
+            "version": 1,
+            "api_url": "http://localhost",
+            "salt": "00",
+            "secret_digests": {},
+            "manifest": {"files": ["integrations.yaml"], "sha256": "x"},
+            "plan": {"changes": [{"slug": "a", "ownership": "nobody"}]},
+        },
+    ],
+)
+def test_an_altered_plan_file_is_refused_cleanly(
+    manifest: Path, app: FastAPI, content: dict[str, Any]
+) -> None:
+    Path("altered.json").write_text(json.dumps(content))
+    result = invoke(app, "apply", "--plan", "altered.json")
+    assert result.exit_code == 1, result.output
+    assert "not a saved plan" in result.stderr
+    assert "Traceback" not in result.output
+    assert writes(app) == 0
+
+
+def test_plan_out_to_an_unwritable_path(manifest: Path, app: FastAPI) -> None:
+    result = invoke(app, "plan", "--out", "no/such/dir/plan.json")
+    assert result.exit_code == 1
+    assert "cannot write the plan to no/such/dir/plan.json" in result.stderr
+    assert "Traceback" not in result.output
