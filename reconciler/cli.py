@@ -178,10 +178,12 @@ def _render(plan: Plan, output_format: str, target: Target) -> str:
     from reconciler.render import render_json, render_text
 
     if output_format == "json":
-        return render_json(plan, target=target)
-    if output_format == "markdown":
-        return render_markdown(plan, target=target)
-    return render_text(plan, color=color_enabled(), target=target)
+        text = render_json(plan, target=target)
+    elif output_format == "markdown":
+        text = render_markdown(plan, target=target)
+    else:
+        text = render_text(plan, color=color_enabled(), target=target)
+    return _runtime().redactor.redact(text)  # defence in depth: plans are built secret-free
 
 
 def _github_report(plan: Plan, target: Target) -> None:
@@ -196,7 +198,7 @@ def _github_report(plan: Plan, target: Target) -> None:
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         with open(summary, "a", encoding="utf-8") as handle:
-            handle.write(render_markdown(plan, target=target) + "\n")
+            handle.write(_runtime().redactor.redact(render_markdown(plan, target=target)) + "\n")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -314,7 +316,8 @@ def plan(
     check_safety(result, desired.settings, force=force)
     if out:
         try:
-            Path(out).write_text(planfile.dump(result, desired, api_url=client.base_url))
+            saved = planfile.dump(result, desired, api_url=client.base_url)
+            Path(out).write_text(_runtime().redactor.redact(saved))
         except OSError as error:
             raise ConfigError(f"cannot write the plan to {out}: {error.strerror}") from None
         click.echo(

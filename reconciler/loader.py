@@ -52,6 +52,8 @@ MANIFEST_SUFFIXES = (".yaml", ".yml")
 MAX_MANIFEST_BYTES = 16 * 2**20
 MAX_SECRET_FILE_BYTES = 64 * 2**10
 MAX_PROBLEMS_PER_FILE = 200
+API_KEY_VARIABLE = "WORKOS_API_KEY"
+MIN_SECRET_CHECKED = 6
 SECRET_LITERAL_MESSAGE = (
     "client_secret must be a reference, not a literal: use ${env:NAME} or ${file:path}"
 )
@@ -173,6 +175,7 @@ def _load(
     for entry in entries:
         secret = _resolve_secret(entry, environ, problems) if resolve_secrets else None
         integrations.append(DesiredIntegration(entry.spec, entry.source, secret))
+    problems.extend(_exposed_secrets(entries, integrations, environ))
     if problems:
         raise ManifestError(problems)
     return Desired(
@@ -180,6 +183,48 @@ def _load(
         settings=settings,
         files=tuple(file.doc.file for file in files),
     )
+
+
+def _exposed_secrets(
+    entries: list[_Entry], integrations: list[DesiredIntegration], environ: Mapping[str, str]
+) -> list[Problem]:
+    """A secret (a client secret of the run, or the API key) written into a plain field.
+
+    Plain fields are shown in plans and sent as they are: a pull request could
+    otherwise print the CI's secrets with ``description: ${env:WORKOS_API_KEY}``.
+    """
+    secrets = {i.client_secret.reveal() for i in integrations if i.client_secret is not None}
+    api_key = environ.get(API_KEY_VARIABLE)
+    if api_key:
+        secrets.add(api_key)
+    secrets = {value for value in secrets if len(value) >= MIN_SECRET_CHECKED}
+    if not secrets:
+        return []
+    found = []
+    for entry in entries:
+        plain = entry.spec.model_dump(exclude={"credentials"}, exclude_unset=True)
+        if entry.spec.credentials is not None and entry.spec.credentials.client_id:
+            plain["credentials.client_id"] = entry.spec.credentials.client_id
+        for name, value in plain.items():
+            if any(secret in text for text in _strings(value) for secret in secrets):
+                message = (
+                    f"{name}: this value holds a secret (a client secret or {API_KEY_VARIABLE}); "
+                    "secrets go in credentials.client_secret only, never in a plain field"
+                )
+                found.append(entry.problem(message, *name.split(".")))
+    return found
+
+
+def _strings(value: object) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield str(key)
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
 
 
 def _files(

@@ -146,3 +146,33 @@ def test_json_results_hold_no_secret(workdir: Path) -> None:
     document = json.loads(result.stdout)
     assert {r["outcome"] for r in document["results"]} == {"succeeded"}
     assert_clean(result.stdout)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("description", "${env:WORKOS_API_KEY}"),
+        ("description", "${env:GITHUB_SECRET}"),
+        ("scopes", "[repo, '${env:GITHUB_SECRET}']"),
+    ],
+)
+def test_a_secret_in_a_plain_field_is_refused_before_any_request(
+    workdir: Path, field: str, value: str
+) -> None:
+    Path("integrations.yaml").write_text(
+        MANIFEST.replace("    description: GitHub\n", f"    {field}: {value}\n")
+    )
+    app = create_app(api_key=API_KEY, seed=SEED)
+    for args in (["validate"], ["plan"], ["plan", "--format", "json"], ["apply", "--yes"]):
+        result = run_cli(httpx.ASGITransport(app=app), *args)
+        assert result.exit_code == 1, result.output
+        assert f"{field}: this value holds a secret" in result.stderr
+        assert_clean(result.output)
+    by_method = run_stats(app)
+    assert sum(by_method.values()) == 0
+
+
+def run_stats(app: FastAPI) -> dict[str, int]:
+    from tests.support import run, stats
+
+    return dict(run(stats(app))["by_method"])
