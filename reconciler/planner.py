@@ -200,7 +200,7 @@ def _create(entry: DesiredIntegration, definition: dict[str, Any]) -> Action:
         for key, value in body["credentials"].items():
             fields.append(FieldChange(f"credentials.{key}", None, value))
         if entry.client_secret is not None:
-            after = masked(entry.client_secret.last4)
+            after = masked(entry.client_secret.hint)
             fields.append(FieldChange("credentials.client_secret", None, after, sensitive=True))
     if definition:
         body["custom_provider"] = dict(definition)
@@ -259,6 +259,7 @@ def _credential_changes(entry: DesiredIntegration, current: RemoteIntegration) -
     before_id = have.client_id if have else None
     before_last4 = have.redacted_client_secret if have else None
     after_last4 = entry.client_secret.last4 if entry.client_secret is not None else None
+    after_hint = entry.client_secret.hint if entry.client_secret is not None else None
     changes: list[FieldChange] = []
     if wanted.type != before_type:
         changes.append(FieldChange("credentials.type", before_type, wanted.type))
@@ -266,7 +267,7 @@ def _credential_changes(entry: DesiredIntegration, current: RemoteIntegration) -
         changes.append(FieldChange("credentials.client_id", before_id, wanted.client_id))
     if after_last4 != before_last4 and (after_last4 or before_last4):
         before = masked(before_last4) if before_last4 else None
-        after = masked(after_last4) if after_last4 else None
+        after = masked(after_hint) if after_last4 else None
         changes.append(FieldChange("credentials.client_secret", before, after, sensitive=True))
     return changes
 

@@ -14,6 +14,9 @@ from collections.abc import Iterable
 from urllib.parse import quote, quote_plus
 
 
+MIN_HINTED_LENGTH = 8
+
+
 class Secret:
     """A resolved secret value, masked everywhere but ``reveal()``."""
 
@@ -31,12 +34,17 @@ class Secret:
         """The last 4 characters, as the API's ``redacted_client_secret``."""
         return self._value[-4:]
 
+    @property
+    def hint(self) -> str | None:
+        """The last 4 to show, or None when the secret is too short to show any of it."""
+        return self.last4 if len(self._value) >= MIN_HINTED_LENGTH else None
+
     def digest(self, salt: bytes) -> str:
         """A salted digest, to check later that the value is unchanged."""
         return hmac.new(salt, self._value.encode(), hashlib.sha256).hexdigest()
 
     def __repr__(self) -> str:
-        return f"Secret(ends …{self.last4})"
+        return f"Secret({masked(self.hint)})"
 
     __str__ = __repr__
 

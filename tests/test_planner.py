@@ -310,3 +310,16 @@ def test_replace_of_a_custom_integration_carries_its_definition_over() -> None:
     assert action.kind is ActionKind.REPLACE
     assert action.body["custom_provider"]["name"] == "Acme"
     assert action.body["custom_provider"]["token_url"] == "https://a.example/t"
+
+
+def test_a_short_secret_shows_none_of_its_characters() -> None:
+    entry = desired(secret="ab12", slug="github", credentials=secret_ref())
+    (action,) = plan(desired_state(entry), []).actions
+    field = next(f for f in action.fields if f.path == "credentials.client_secret")
+    assert field.after == "(sensitive)"
+    assert "ab12" not in json.dumps(action.to_dict())
+    current = remote("github", credentials=custom_credentials("client-id", "zz99"))
+    (update,) = plan(desired_state(entry), [current]).actions
+    assert [(f.before, f.after) for f in update.fields] == [
+        ("(sensitive, ends …zz99)", "(sensitive)")
+    ]
