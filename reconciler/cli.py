@@ -186,13 +186,15 @@ def _render(plan: Plan, output_format: str, target: Target) -> str:
     return _runtime().redactor.redact(text)  # defence in depth: plans are built secret-free
 
 
-def _github_report(plan: Plan, target: Target) -> None:
-    """Under GitHub Actions: the job summary and an annotation per unmanaged integration."""
+def _github_report(plan: Plan, target: Target, refusals: list[str]) -> None:
+    """Under GitHub Actions: the job summary, an error per refusal, a warning per unmanaged."""
     if not _github_actions():
         return
-    from reconciler.github import unmanaged_annotations
+    from reconciler.github import annotation, unmanaged_annotations
     from reconciler.markdown import render_markdown
 
+    for refusal in refusals:
+        click.echo(annotation("error", refusal, title="unsafe plan"), err=True)
     for line in unmanaged_annotations(plan):
         click.echo(line, err=True)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
@@ -303,16 +305,18 @@ def plan(
       reconciler plan --detailed-exitcode      # nightly drift check
     """
     from reconciler import planfile
-    from reconciler.planner import check_safety
+    from reconciler.planner import check_safety, safety_problems, with_refusals
     from reconciler.planner import plan as make_plan
 
     desired = _load(files, environment=environment, check_environment=True)
     client = _client(api_url, max_requests_per_minute)
     remote = _run(_list_and_close(client))
     result = make_plan(desired, remote)
+    refusals = safety_problems(result, desired.settings, force=force)
+    result = with_refusals(result, refusals)
     target = _target(client, desired)
     click.echo(_render(result, output_format, target), nl=False)
-    _github_report(result, target)
+    _github_report(result, target, refusals)
     check_safety(result, desired.settings, force=force)
     if out:
         try:
@@ -391,7 +395,7 @@ def apply(
     """
     from reconciler import planfile
     from reconciler.applier import apply_plan, stop_on_signals
-    from reconciler.planner import check_safety
+    from reconciler.planner import check_safety, safety_problems, with_refusals
     from reconciler.planner import plan as make_plan
     from reconciler.render import render_apply_json, render_apply_summary
 
@@ -412,10 +416,12 @@ def apply(
                 if saved is not None
                 else fresh
             )
+            refusals = safety_problems(result, desired.settings, force=force)
+            result = with_refusals(result, refusals)
             target = _target(client, desired)
-            if not as_json or dry_run or not result.has_changes:
+            if not as_json or dry_run or not result.has_changes or refusals:
                 click.echo(_render(result, output_format, target), nl=False)
-            _github_report(result, target)
+            _github_report(result, target, refusals)
             if not result.has_changes:
                 if not as_json:
                     click.echo("Nothing to apply.")

@@ -6,6 +6,7 @@ No I/O, no clock, no printing. See DESIGN.md "Planning" for the rules.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -115,8 +116,9 @@ def plan(desired: Desired, remote: Sequence[RemoteIntegration]) -> Plan:
     )
 
 
-def check_safety(result: Plan, settings: Settings, *, force: bool = False) -> None:
-    """Refuse a plan that touches a protected integration or deletes too much."""
+def safety_problems(result: Plan, settings: Settings, *, force: bool = False) -> list[str]:
+    """Why the plan must be refused: a protected integration, or too many deletes."""
+    problems = []
     protected = [
         a
         for a in result.actions
@@ -124,7 +126,7 @@ def check_safety(result: Plan, settings: Settings, *, force: bool = False) -> No
     ]
     if protected:
         names = ", ".join(f"{_name(a.identity)} ({a.kind.value})" for a in protected)
-        raise UnsafePlanError(
+        problems.append(
             f"refusing to delete or replace protected integrations: {names}. "
             "They have protect: true; remove it in a reviewed change first."
         )
@@ -132,11 +134,24 @@ def check_safety(result: Plan, settings: Settings, *, force: bool = False) -> No
     total = result.managed_remote_count
     limit = settings.max_delete_fraction
     if not force and total >= 10 and destructive > limit * total:
-        raise UnsafePlanError(
+        problems.append(
             f"refusing a plan that deletes or replaces {destructive} of {total} managed "
             f"integrations ({destructive / total:.0%}), over max_delete_fraction {limit:g} "
             f"({int(limit * total)} allowed). Review it, then pass --force to apply anyway."
         )
+    return problems
+
+
+def check_safety(result: Plan, settings: Settings, *, force: bool = False) -> None:
+    """Raise ``UnsafePlanError`` for a plan ``safety_problems`` refuses."""
+    problems = safety_problems(result, settings, force=force)
+    if problems:
+        raise UnsafePlanError(" ".join(problems))
+
+
+def with_refusals(result: Plan, problems: list[str]) -> Plan:
+    """The plan with its refusals among its warnings, so that every format shows them."""
+    return replace(result, warnings=(*result.warnings, *problems)) if problems else result
 
 
 def _name(identity: Identity) -> str:

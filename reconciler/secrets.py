@@ -13,7 +13,6 @@ import json
 from collections.abc import Iterable
 from urllib.parse import quote, quote_plus
 
-
 MIN_HINTED_LENGTH = 8
 
 

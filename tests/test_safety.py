@@ -61,3 +61,26 @@ def test_threshold(
         assert planned.exit_code == 0, planned.output
         assert applied.exit_code == 0, applied.output
     assert run(stats(app))["integrations"] == existing - deleted
+
+
+def test_a_refused_plan_says_so_in_every_format(tmp_path: Path) -> None:
+    import json
+
+    app = create_app(seed=_seed(10))
+    path = tmp_path / "m.yaml"
+    _manifest(path, 6)
+    summary = tmp_path / "summary.md"
+    env = {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)}
+    as_json = invoke(app, "plan", "-f", str(path), "--format", "json", **env)
+    assert as_json.exit_code == 3
+    (warning,) = json.loads(as_json.stdout)["warnings"]
+    assert "deletes or replaces 4 of 10" in warning
+    markdown = invoke(app, "plan", "-f", str(path), "--format", "markdown")
+    assert markdown.exit_code == 3
+    assert "deletes or replaces 4 of 10" in markdown.stdout
+    assert "deletes or replaces 4 of 10" in summary.read_text()
+    assert "::error title=unsafe plan::refusing a plan" in as_json.stderr
+    text = invoke(app, "apply", "-f", str(path), "--yes")
+    assert text.exit_code == 3
+    assert "Warning: refusing a plan that deletes or replaces 4 of 10" in text.stdout
+    assert writes(app) == 0
