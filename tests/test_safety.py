@@ -70,8 +70,16 @@ def test_a_refused_plan_says_so_in_every_format(tmp_path: Path) -> None:
     path = tmp_path / "m.yaml"
     _manifest(path, 6)
     summary = tmp_path / "summary.md"
-    env = {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)}
-    as_json = invoke(app, "plan", "-f", str(path), "--format", "json", **env)
+    as_json = invoke(
+        app,
+        "plan",
+        "-f",
+        str(path),
+        "--format",
+        "json",
+        GITHUB_ACTIONS="true",
+        GITHUB_STEP_SUMMARY=str(summary),
+    )
     assert as_json.exit_code == 3
     (warning,) = json.loads(as_json.stdout)["warnings"]
     assert "deletes or replaces 4 of 10" in warning
