@@ -69,7 +69,7 @@ def _details(action: Action) -> str:
     lines: list[str] = []
     for change in action.fields:
         after = format_value(change.after, change.sensitive)
-        if action.kind is ActionKind.CREATE:
+        if action.kind is ActionKind.CREATE and change.before is None:
             lines.append(f"+ {change.path}: {after}")
             continue
         lines.append(f"- {change.path}: {format_value(change.before, change.sensitive)}")

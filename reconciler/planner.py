@@ -11,7 +11,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from reconciler.errors import ManifestError, Problem, UnsafePlanError
-from reconciler.models import Desired, DesiredIntegration, RemoteIntegration, Settings
+from reconciler.models import Desired, DesiredIntegration, Ownership, RemoteIntegration, Settings
 from reconciler.plan import Action, ActionKind, FieldChange, Identity, Plan, identity_key
 from reconciler.secrets import masked
 
@@ -57,9 +57,16 @@ def plan(desired: Desired, remote: Sequence[RemoteIntegration]) -> Plan:
                 unmanaged.append(identity)
             continue
         definition = definitions.get(entry.spec.slug, {})
+        sibling = _sibling(existing, identity)
         if current is None:
             problems.extend(_creation_problems(entry))
-            actions.append(_create(entry, definition))
+            if sibling is None:
+                actions.append(_create(entry, definition))
+            else:
+                planned = entry.spec.slug in definition_planned
+                created = _create_beside(entry, {} if planned else definition, sibling)
+                actions.append(created)
+                warnings.extend(_shared_warning(created.fields, entry, sibling))
             definition_planned.add(entry.spec.slug)
             continue
         reasons = _replacement_reasons(entry, current, definition)
@@ -69,17 +76,18 @@ def plan(desired: Desired, remote: Sequence[RemoteIntegration]) -> Plan:
             # The definition goes with the last integration of its slug: carry it over.
             merged = {**(current.custom_provider or {}), **definition}
             created = _create(entry, merged)
-            actions.append(
-                Action(
-                    ActionKind.REPLACE,
-                    *identity,
-                    fields=tuple([*reasons, *changes, *_definition_changes(definition, current)]),
-                    reason="; ".join(f"{r.path} cannot change in place" for r in reasons),
-                    body=created.body,
-                    desired=entry,
-                    remote=current,
-                )
+            replaced = Action(
+                ActionKind.REPLACE,
+                *identity,
+                fields=tuple([*reasons, *changes, *_definition_changes(definition, current)]),
+                reason="; ".join(f"{r.path} cannot change in place" for r in reasons),
+                body=created.body,
+                desired=entry,
+                remote=current,
             )
+            actions.append(replaced)
+            if sibling is not None:
+                warnings.extend(_shared_warning(replaced.fields, entry, sibling))
             definition_planned.add(entry.spec.slug)
             continue
         if definition and entry.spec.slug not in definition_planned:
@@ -90,6 +98,8 @@ def plan(desired: Desired, remote: Sequence[RemoteIntegration]) -> Plan:
                 body["custom_provider"] = {
                     c.path.split(".", 1)[1]: c.after for c in definition_changes
                 }
+                if sibling is not None:
+                    warnings.extend(_shared_warning(definition_changes, entry, sibling))
         if changes:
             actions.append(
                 Action(
@@ -171,6 +181,43 @@ def _shared_definitions(entries: Iterable[DesiredIntegration]) -> dict[str, dict
             fields = provider.model_dump(mode="json", exclude_unset=True)
             definitions.setdefault(entry.spec.slug, {}).update(fields)
     return definitions
+
+
+def _sibling(
+    existing: dict[Identity, RemoteIntegration], identity: Identity
+) -> RemoteIntegration | None:
+    """The other ownership's integration of a custom slug: it shares the definition."""
+    other: Ownership = "organization" if identity[1] == "user" else "user"
+    found = existing.get((identity[0], other))
+    return found if found is not None and found.custom_provider is not None else None
+
+
+def _create_beside(
+    entry: DesiredIntegration, definition: dict[str, Any], sibling: RemoteIntegration
+) -> Action:
+    """Create the other ownership of an existing custom provider.
+
+    The definition exists already (shared with ``sibling``): send only what
+    differs from it, and show it as a change from the sibling's values.
+    """
+    plain = _create(entry, {})
+    changes = _definition_changes(definition, sibling)
+    body = dict(plain.body)
+    if changes:
+        body["custom_provider"] = {c.path.split(".", 1)[1]: c.after for c in changes}
+    return replace(plain, fields=(*plain.fields, *changes), body=body)
+
+
+def _shared_warning(
+    fields: Iterable[FieldChange], entry: DesiredIntegration, sibling: RemoteIntegration
+) -> list[str]:
+    paths = [f.path for f in fields if f.path.startswith("custom_provider.")]
+    if not paths or (sibling.custom_provider is None):
+        return []
+    return [
+        f"{_name(entry.identity)} shares its custom_provider definition with "
+        f"{_name(sibling.identity)}: this plan changes it for both ({', '.join(paths)})"
+    ]
 
 
 def _creation_problems(entry: DesiredIntegration) -> list[Problem]:

@@ -58,7 +58,7 @@ def format_value(value: Any, sensitive: bool = False) -> str:
 
 def _field_line(change: FieldChange, kind: ActionKind, color: bool) -> str:
     after = format_value(change.after, change.sensitive)
-    if kind is ActionKind.CREATE:
+    if kind is ActionKind.CREATE and change.before is None:
         return f"      {_style('+', color, fg='green')} {change.path}: {after}"
     before = format_value(change.before, change.sensitive)
     line = f"      {_style('~', color, fg='yellow')} {change.path}: {before} → {after}"

@@ -323,3 +323,39 @@ def test_a_short_secret_shows_none_of_its_characters() -> None:
     assert [(f.before, f.after) for f in update.fields] == [
         ("(sensitive, ends …zz99)", "(sensitive)")
     ]
+
+
+def test_creating_beside_an_existing_custom_provider_shows_the_shared_change() -> None:
+    user = desired(
+        slug="acme",
+        credentials={"type": "organization"},
+        custom_provider={"name": "Acme", "token_url": "https://new.example/t"},
+    )
+    org = remote(
+        "acme",
+        "organization",
+        custom_provider={"name": "Acme", "token_url": "https://old.example/t"},
+    )
+    result = plan(desired_state(user), [org])
+    (action,) = result.actions
+    assert action.kind is ActionKind.CREATE
+    assert action.body["custom_provider"] == {"token_url": "https://new.example/t"}
+    change = next(f for f in action.fields if f.path == "custom_provider.token_url")
+    assert (change.before, change.after) == ("https://old.example/t", "https://new.example/t")
+    assert "custom_provider.name" not in [f.path for f in action.fields]  # unchanged
+    (warning,) = result.warnings
+    assert "shares its custom_provider definition with acme (organization)" in warning
+
+
+def test_a_shared_definition_update_warns_about_the_sibling() -> None:
+    provider = {"name": "Acme", "token_url": "https://new.example/t"}
+    user = desired(slug="acme", credentials={"type": "organization"}, custom_provider=provider)
+    old = {"name": "Acme", "token_url": "https://old.example/t"}
+    result = plan(
+        desired_state(user),
+        [remote("acme", custom_provider=old), remote("acme", "organization", custom_provider=old)],
+    )
+    assert [a.identity for a in result.actions] == [("acme", "user")]
+    assert result.unmanaged == (("acme", "organization"),)
+    (warning,) = result.warnings
+    assert "this plan changes it for both (custom_provider.token_url)" in warning

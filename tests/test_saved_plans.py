@@ -222,3 +222,35 @@ def test_plan_out_to_an_unwritable_path(manifest: Path, app: FastAPI) -> None:
     assert result.exit_code == 1
     assert "cannot write the plan to no/such/dir/plan.json" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_a_change_to_a_shared_definition_makes_a_planned_create_stale(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    app = create_app(
+        seed=[
+            {
+                "provider": "acme",
+                "ownership": "organization",
+                "custom_provider": {"name": "Acme", "token_url": "https://acme.example/t"},
+                "credentials": {"type": "organization"},
+            }
+        ]
+    )
+    Path("integrations.yaml").write_text(
+        "version: 1\nintegrations:\n  - slug: acme\n    credentials: {type: organization}\n"
+        "    custom_provider: {name: Acme, token_url: 'https://new.example/t'}\n"
+    )
+    planned = invoke(app, "plan", "--out", "plan.json")
+    assert planned.exit_code == 0, planned.output
+    assert "shares its custom_provider definition with acme (organization)" in planned.stdout
+    assert '"https://acme.example/t" → "https://new.example/t"' in planned.stdout
+    _put(
+        app,
+        "/data-integrations/acme/organization",
+        {"custom_provider": {"token_url": "https://other.example/t"}},
+    )
+    result = invoke(app, "apply", "--plan", "plan.json")
+    assert result.exit_code == 3, result.output
+    assert "acme (user) would now be planned differently" in result.stderr
