@@ -757,6 +757,7 @@ def _from_environment(name: str, environ: Mapping[str, str]) -> tuple[str, str |
     value = environ.get(name)
     if value is None:
         return "", f"environment variable {name} is not set"
+    value = value.strip()  # as for ${file:} secrets: a trailing newline is never meant
     if not value:
         return "", f"environment variable {name} is empty"
     return value, None

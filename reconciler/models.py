@@ -133,7 +133,10 @@ class Integration(_Strict):
     enabled: StrictBool = False
     scopes: list[str] | None = None
     auth_methods: list[AuthMethod] = Field(
-        default_factory=_default_auth_methods, min_length=1, description="Creation-only."
+        default_factory=_default_auth_methods,
+        min_length=1,
+        json_schema_extra={"uniqueItems": True},
+        description="Creation-only.",
     )
     config: dict[str, str] = Field(default_factory=dict, description="Creation-only.")
     credentials: Credentials | None = Field(None, json_schema_extra=_omit_null_schema)
@@ -141,6 +144,13 @@ class Integration(_Strict):
     protect: StrictBool = Field(False, description="Never delete or replace this integration.")
 
     _no_null = field_validator("credentials", "custom_provider", mode="before")(_not_null)
+
+    @field_validator("auth_methods")
+    @classmethod
+    def _unique_auth_methods(cls, value: list[AuthMethod]) -> list[AuthMethod]:
+        if len(set(value)) != len(value):
+            raise ValueError("auth_methods lists a method twice")
+        return value
 
     @model_validator(mode="after")
     def _credentials_need_oauth(self) -> Integration:

@@ -90,6 +90,8 @@ def create_app(
         title="WorkOS Data Integrations API (reconciler emulator)",
         version="1.0.0",
         description=_DESCRIPTION,
+        docs_url=None,  # only the API's paths, /openapi.json and /_emulator/* are served
+        redoc_url=None,
     )
     stats = RequestStats()
     app.state.service = service
