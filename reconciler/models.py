@@ -60,7 +60,12 @@ def _https(value: str | None) -> str | None:
 class CustomProvider(_Strict):
     """A custom OAuth provider's definition. Omitted fields are unmanaged."""
 
-    name: str = Field(min_length=1, description="Display name of the provider.")
+    name: str | None = Field(
+        None,
+        min_length=1,
+        description="Display name of the provider; required to create a new custom provider.",
+        json_schema_extra=_omit_null_schema,
+    )
     authorization_url: str | None = Field(
         None,
         description="OAuth authorization endpoint (https).",
@@ -88,6 +93,8 @@ class CustomProvider(_Strict):
     @classmethod
     def _check_urls(cls, value: str | None) -> str | None:
         return _https(value)
+
+    _no_null = field_validator("name", mode="before")(_not_null)
 
 
 class Credentials(_Strict):

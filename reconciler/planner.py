@@ -61,6 +61,14 @@ def plan(desired: Desired, remote: Sequence[RemoteIntegration]) -> Plan:
         if current is None:
             problems.extend(_creation_problems(entry))
             if sibling is None:
+                if definition and "name" not in definition:
+                    problems.append(
+                        _problem(
+                            entry,
+                            "custom_provider.name is required to create the "
+                            f"custom provider {entry.spec.slug}",
+                        )
+                    )
                 actions.append(_create(entry, definition))
             else:
                 planned = entry.spec.slug in definition_planned
@@ -218,6 +226,10 @@ def _shared_warning(
         f"{_name(entry.identity)} shares its custom_provider definition with "
         f"{_name(sibling.identity)}: this plan changes it for both ({', '.join(paths)})"
     ]
+
+
+def _problem(entry: DesiredIntegration, message: str) -> Problem:
+    return Problem(entry.source.file, entry.source.line, entry.source.column, message)
 
 
 def _creation_problems(entry: DesiredIntegration) -> list[Problem]:

@@ -359,3 +359,18 @@ def test_a_shared_definition_update_warns_about_the_sibling() -> None:
     assert result.unmanaged == (("acme", "organization"),)
     (warning,) = result.warnings
     assert "this plan changes it for both (custom_provider.token_url)" in warning
+
+
+def test_custom_provider_fields_including_name_may_be_left_unmanaged() -> None:
+    entry = desired(
+        slug="acme",
+        credentials={"type": "organization"},
+        custom_provider={"token_url": "https://acme.example/t2"},
+    )
+    current = remote(
+        "acme", custom_provider={"name": "Acme", "token_url": "https://acme.example/t"}
+    )
+    (action,) = plan(desired_state(entry), [current]).actions
+    assert action.body == {"custom_provider": {"token_url": "https://acme.example/t2"}}
+    with pytest.raises(ManifestError, match=r"custom_provider\.name is required to create"):
+        plan(desired_state(entry), [])
