@@ -339,9 +339,13 @@ def _credential_changes(entry: DesiredIntegration, current: RemoteIntegration) -
         changes.append(FieldChange("credentials.type", before_type, wanted.type))
     if wanted.client_id != before_id:
         changes.append(FieldChange("credentials.client_id", before_id, wanted.client_id))
+    before = masked(before_last4) if before_last4 else None
     if after_last4 != before_last4 and (after_last4 or before_last4):
-        before = masked(before_last4) if before_last4 else None
         after = masked(after_hint) if after_last4 else None
+        changes.append(FieldChange("credentials.client_secret", before, after, sensitive=True))
+    elif changes and after_last4:
+        # credentials are sent whole: the same secret goes again, and is stored anew
+        after = f"{masked(after_hint)}, sent again"
         changes.append(FieldChange("credentials.client_secret", before, after, sensitive=True))
     return changes
 

@@ -103,7 +103,10 @@ def test_client_id_change_sends_credentials_whole() -> None:
     current = remote("github", credentials=custom_credentials("other-id", "1234"))
     (action,) = plan(desired_state(entry), [current]).actions
     assert action.body == {"credentials": {"type": "custom", "client_id": "client-id"}}
-    assert [f.path for f in action.fields] == ["credentials.client_id"]
+    assert [(f.path, f.after) for f in action.fields] == [
+        ("credentials.client_id", "client-id"),
+        ("credentials.client_secret", "(sensitive, ends …1234), sent again"),
+    ]
 
 
 def test_credentials_type_change_is_an_update() -> None:
