@@ -21,85 +21,91 @@ CREATION_ONLY_FIELDS = ("auth_methods", "config")
 
 def plan(desired: Desired, remote: Sequence[RemoteIntegration]) -> Plan:
     """Compare desired with remote state and return the actions to reconcile them."""
-    settings = desired.settings
-    warnings: list[str] = []
-    wanted: dict[Identity, DesiredIntegration] = {}
-    for item in desired.integrations:
-        if _ignored(item.spec.slug, settings):
-            warnings.append(
-                f"{item.source}: {_name(item.identity)} matches settings.ignore and is left alone"
-            )
-        else:
-            wanted[item.identity] = item
-    existing = {r.identity: r for r in remote if not _ignored(r.slug, settings)}
-    definitions = _shared_definitions(wanted.values())
+    return _Planner(desired, remote).run()
 
-    actions: list[Action] = []
-    unchanged: list[Identity] = []
-    unmanaged: list[Identity] = []
-    problems: list[Problem] = []
-    definition_planned: set[str] = set()
 
-    for identity in sorted(wanted.keys() | existing.keys(), key=identity_key):
-        entry, current = wanted.get(identity), existing.get(identity)
-        if entry is None:
-            assert current is not None
-            if settings.prune:
-                actions.append(
-                    Action(
-                        ActionKind.DELETE,
-                        *identity,
-                        reason="not in the manifest (settings.prune is true)",
-                        remote=current,
-                    )
+class _Planner:
+    """One planning pass: the state shared by the per-integration decisions."""
+
+    def __init__(self, desired: Desired, remote: Sequence[RemoteIntegration]) -> None:
+        self.settings = settings = desired.settings
+        self.warnings: list[str] = []
+        self.wanted: dict[Identity, DesiredIntegration] = {}
+        for item in desired.integrations:
+            if _ignored(item.spec.slug, settings):
+                self.warnings.append(
+                    f"{item.source}: {_name(item.identity)} matches settings.ignore "
+                    "and is left alone"
                 )
             else:
-                unmanaged.append(identity)
-            continue
-        definition = definitions.get(entry.spec.slug, {})
-        sibling = _sibling(existing, identity)
-        if current is None:
-            problems.extend(_creation_problems(entry))
-            if sibling is None:
-                if definition and "name" not in definition:
-                    problems.append(
-                        _problem(
-                            entry,
-                            "custom_provider.name is required to create the "
-                            f"custom provider {entry.spec.slug}",
-                        )
-                    )
-                actions.append(_create(entry, definition))
+                self.wanted[item.identity] = item
+        self.existing = {r.identity: r for r in remote if not _ignored(r.slug, settings)}
+        self.definitions = _shared_definitions(self.wanted.values())
+        self.actions: list[Action] = []
+        self.unchanged: list[Identity] = []
+        self.unmanaged: list[Identity] = []
+        self.problems: list[Problem] = []
+        # custom slugs whose shared definition an action already carries
+        self.definition_planned: set[str] = set()
+
+    def run(self) -> Plan:
+        for identity in sorted(self.wanted.keys() | self.existing.keys(), key=identity_key):
+            entry, current = self.wanted.get(identity), self.existing.get(identity)
+            if entry is None:
+                assert current is not None
+                self._not_in_manifest(current)
+            elif current is None:
+                self._create(entry)
             else:
-                planned = entry.spec.slug in definition_planned
-                created = _create_beside(entry, {} if planned else definition, sibling)
-                actions.append(created)
-                warnings.extend(_shared_warning(created.fields, entry, sibling))
-            definition_planned.add(entry.spec.slug)
-            continue
+                self._reconcile(entry, current)
+        if self.problems:
+            raise ManifestError(self.problems)
+        managed = sum(1 for i in self.existing if self.settings.prune or i in self.wanted)
+        return Plan(
+            actions=tuple(sorted(self.actions, key=lambda a: a.sort_key)),
+            unchanged=tuple(self.unchanged),
+            unmanaged=tuple(self.unmanaged),
+            warnings=tuple(self.warnings),
+            managed_remote_count=managed,
+        )
+
+    def _not_in_manifest(self, current: RemoteIntegration) -> None:
+        if not self.settings.prune:
+            self.unmanaged.append(current.identity)
+            return
+        reason = "not in the manifest (settings.prune is true)"
+        self.actions.append(
+            Action(ActionKind.DELETE, *current.identity, reason=reason, remote=current)
+        )
+
+    def _create(self, entry: DesiredIntegration) -> None:
+        slug = entry.spec.slug
+        definition = self.definitions.get(slug, {})
+        sibling = _sibling(self.existing, entry.identity)
+        self.problems.extend(_creation_problems(entry))
+        if sibling is None:
+            if definition and "name" not in definition:
+                message = f"custom_provider.name is required to create the custom provider {slug}"
+                self.problems.append(_problem(entry, message))
+            self.actions.append(_create(entry, definition))
+        else:
+            shared = {} if slug in self.definition_planned else definition
+            created = _create_beside(entry, shared, sibling)
+            self.actions.append(created)
+            self.warnings.extend(_shared_warning(created.fields, entry, sibling))
+        self.definition_planned.add(slug)
+
+    def _reconcile(self, entry: DesiredIntegration, current: RemoteIntegration) -> None:
+        slug = entry.spec.slug
+        definition = self.definitions.get(slug, {})
+        sibling = _sibling(self.existing, entry.identity)
         reasons = _replacement_reasons(entry, current, definition)
         changes, body = _update(entry, current)
         if reasons:
-            problems.extend(_creation_problems(entry))
-            # The definition goes with the last integration of its slug: carry it over.
-            merged = {**(current.custom_provider or {}), **definition}
-            created = _create(entry, merged)
-            replaced = Action(
-                ActionKind.REPLACE,
-                *identity,
-                fields=tuple([*reasons, *changes, *_definition_changes(definition, current)]),
-                reason="; ".join(f"{r.path} cannot change in place" for r in reasons),
-                body=created.body,
-                desired=entry,
-                remote=current,
-            )
-            actions.append(replaced)
-            if sibling is not None:
-                warnings.extend(_shared_warning(replaced.fields, entry, sibling))
-            definition_planned.add(entry.spec.slug)
-            continue
-        if definition and entry.spec.slug not in definition_planned:
-            definition_planned.add(entry.spec.slug)
+            self._replace(entry, current, reasons, changes, sibling)
+            return
+        if definition and slug not in self.definition_planned:
+            self.definition_planned.add(slug)
             definition_changes = _definition_changes(definition, current)
             if definition_changes:
                 changes.extend(definition_changes)
@@ -107,31 +113,46 @@ def plan(desired: Desired, remote: Sequence[RemoteIntegration]) -> Plan:
                     c.path.split(".", 1)[1]: c.after for c in definition_changes
                 }
                 if sibling is not None:
-                    warnings.extend(_shared_warning(definition_changes, entry, sibling))
-        if changes:
-            actions.append(
-                Action(
-                    ActionKind.UPDATE,
-                    *identity,
-                    fields=tuple(changes),
-                    body=body,
-                    desired=entry,
-                    remote=current,
-                )
+                    self.warnings.extend(_shared_warning(definition_changes, entry, sibling))
+        if not changes:
+            self.unchanged.append(entry.identity)
+            return
+        self.actions.append(
+            Action(
+                ActionKind.UPDATE,
+                *entry.identity,
+                fields=tuple(changes),
+                body=body,
+                desired=entry,
+                remote=current,
             )
-        else:
-            unchanged.append(identity)
+        )
 
-    if problems:
-        raise ManifestError(problems)
-    managed = sum(1 for i in existing if settings.prune or i in wanted)
-    return Plan(
-        actions=tuple(sorted(actions, key=lambda a: a.sort_key)),
-        unchanged=tuple(unchanged),
-        unmanaged=tuple(unmanaged),
-        warnings=tuple(warnings),
-        managed_remote_count=managed,
-    )
+    def _replace(
+        self,
+        entry: DesiredIntegration,
+        current: RemoteIntegration,
+        reasons: list[FieldChange],
+        changes: list[FieldChange],
+        sibling: RemoteIntegration | None,
+    ) -> None:
+        definition = self.definitions.get(entry.spec.slug, {})
+        self.problems.extend(_creation_problems(entry))
+        # The definition goes with the last integration of its slug: carry it over.
+        created = _create(entry, {**(current.custom_provider or {}), **definition})
+        replaced = Action(
+            ActionKind.REPLACE,
+            *entry.identity,
+            fields=(*reasons, *changes, *_definition_changes(definition, current)),
+            reason="; ".join(f"{r.path} cannot change in place" for r in reasons),
+            body=created.body,
+            desired=entry,
+            remote=current,
+        )
+        self.actions.append(replaced)
+        if sibling is not None:
+            self.warnings.extend(_shared_warning(replaced.fields, entry, sibling))
+        self.definition_planned.add(entry.spec.slug)
 
 
 def safety_problems(result: Plan, settings: Settings, *, force: bool = False) -> list[str]:
