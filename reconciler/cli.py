@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
     from reconciler.applier import ApplyResult
     from reconciler.client import ApiClient
-    from reconciler.models import Desired
+    from reconciler.models import Desired, RemoteIntegration
     from reconciler.plan import Plan
     from reconciler.render import Target
 
@@ -338,7 +338,7 @@ def _run(coroutine: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coroutine)
 
 
-async def _list_and_close(client: ApiClient) -> list[Any]:
+async def _list_and_close(client: ApiClient) -> list[RemoteIntegration]:
     async with client:
         return await client.list_integrations()
 
