@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from reconciler.client import ApiClient
     from reconciler.models import Desired, RemoteIntegration
     from reconciler.plan import Plan
+    from reconciler.policy import Policy
     from reconciler.render import Target
 
 EXIT_CHANGES = 2
@@ -72,7 +73,7 @@ def handle_errors(command: F) -> F:
                 from reconciler.github import problem_annotations
 
                 for line in problem_annotations(error.problems):
-                    click.echo(line, err=True)
+                    click.echo(_runtime().redactor.redact(line), err=True)
             count = len(error.problems)
             click.echo(f"Error: the manifest has {count} problem{'s' * (count != 1)}.", err=True)
             sys.exit(error.exit_code)
@@ -113,6 +114,25 @@ def api_options(command: F) -> F:
     )(command)
 
 
+def policy_option(command: F) -> F:
+    return click.option(
+        "--policy",
+        "policy_file",
+        envvar="RECONCILER_POLICY",
+        type=click.Path(dir_okay=False),
+        help="Trusted policy file (env RECONCILER_POLICY): which ${env:} and ${file:} "
+        "references manifests may use, where custom providers may point, and the bounds "
+        "of the safety rails. Never looked for beside the manifests. "
+        "Default: the default policy (RECONCILER_* variables, files in the manifest's tree).",
+    )(command)
+
+
+def _policy(policy_file: str | None) -> Policy:
+    from reconciler.policy import load_policy
+
+    return load_policy(policy_file or None)
+
+
 def environment_option(command: F) -> F:
     return click.option(
         "--environment",
@@ -148,29 +168,46 @@ def _client(api_url: str, max_requests_per_minute: float) -> ApiClient:
     )
 
 
-def _target(client: ApiClient, desired: Desired) -> Target:
+def _target(client: ApiClient, desired: Desired, policy: Policy) -> Target:
     from reconciler.client import redact_key
     from reconciler.render import Target
 
-    return Target(client.base_url, redact_key(client.api_key), desired.files)
+    return Target(client.base_url, redact_key(client.api_key), desired.files, policy.name)
 
 
 def _load(
     files: tuple[str, ...] | list[str],
+    policy: Policy,
     *,
     resolve_secrets: bool = True,
     environment: str | None = None,
     check_environment: bool = False,
 ) -> Desired:
+    """The manifests under ``policy``; every value they reference is registered with
+    the redactor as it is read, before any message about them is built."""
     from reconciler.environments import check_environment as check
     from reconciler.loader import load
 
-    desired = load(list(files), resolve_secrets=resolve_secrets)
+    desired = load(
+        list(files),
+        policy=policy,
+        resolve_secrets=resolve_secrets,
+        redactor=_runtime().redactor,
+    )
     if check_environment:
-        check(desired.settings.environment, environment)
-    for entry in desired.integrations:
-        _runtime().redactor.add(entry.client_secret)
+        check(desired.settings.environment, environment, policy.environment)
     return desired
+
+
+def _refusals(
+    result: Plan, desired: Desired, policy: Policy, force: bool
+) -> tuple[Plan, list[str]]:
+    """The plan with the policy's warnings and its refusals among its warnings."""
+    from reconciler.planner import policy_warnings, safety_problems, with_refusals
+
+    refusals = safety_problems(result, desired.settings, policy=policy, force=force)
+    warnings = policy_warnings(desired.settings, policy)
+    return with_refusals(result, [*warnings, *refusals]), refusals
 
 
 def _render(plan: Plan, output_format: str, target: Target) -> str:
@@ -222,18 +259,21 @@ def cli(ctx: click.Context, verbose: bool) -> None:
       reconciler apply -f integrations/ --yes
       reconciler emulator --seed examples/remote-seed.yaml
     """
-    configure_logging(verbose, ctx.ensure_object(Runtime).redactor)
+    redactor = ctx.ensure_object(Runtime).redactor
+    redactor.add_secret(os.environ.get("WORKOS_API_KEY"))  # before anything is read or shown
+    configure_logging(verbose, redactor)
 
 
 @cli.command()
 @files_option
+@policy_option
 @click.option(
     "--no-secrets",
     is_flag=True,
     help="Check secret references' syntax only; don't resolve them (e.g. in pre-commit).",
 )
 @handle_errors
-def validate(files: tuple[str, ...], no_secrets: bool) -> None:
+def validate(files: tuple[str, ...], policy_file: str | None, no_secrets: bool) -> None:
     """Check manifests offline: syntax, schema, references. No API call.
 
     Every problem is reported at once as file:line:column: message; the exit
@@ -245,8 +285,9 @@ def validate(files: tuple[str, ...], no_secrets: bool) -> None:
       reconciler validate
       reconciler validate -f base/ -f production/
       reconciler validate --no-secrets -f integrations.yaml
+      reconciler validate --policy .github/reconciler-policy.yaml -f integrations/
     """
-    desired = _load(files, resolve_secrets=not no_secrets)
+    desired = _load(files, _policy(policy_file), resolve_secrets=not no_secrets)
     count, file_count = len(desired.integrations), len(desired.files)
     click.echo(
         f"Valid: {count} integration{'s' * (count != 1)} in {file_count} "
@@ -270,6 +311,7 @@ def schema() -> None:
 
 @cli.command()
 @files_option
+@policy_option
 @api_options
 @environment_option
 @format_option
@@ -283,6 +325,7 @@ def schema() -> None:
 @handle_errors
 def plan(
     files: tuple[str, ...],
+    policy_file: str | None,
     api_url: str,
     max_requests_per_minute: float,
     environment: str | None,
@@ -303,24 +346,26 @@ def plan(
       reconciler plan -f integrations/ --format markdown > plan.md
       reconciler plan --out plan.json          # then: reconciler apply --plan plan.json
       reconciler plan --detailed-exitcode      # nightly drift check
+      reconciler plan --policy .github/reconciler-policy.yaml
     """
     from reconciler import planfile
-    from reconciler.planner import check_safety, safety_problems, with_refusals
+    from reconciler.planner import check_safety
     from reconciler.planner import plan as make_plan
 
-    desired = _load(files, environment=environment, check_environment=True)
+    policy = _policy(policy_file)
+    desired = _load(files, policy, environment=environment, check_environment=True)
     client = _client(api_url, max_requests_per_minute)
     remote = _run(_list_and_close(client))
-    result = make_plan(desired, remote)
-    refusals = safety_problems(result, desired.settings, force=force)
-    result = with_refusals(result, refusals)
-    target = _target(client, desired)
+    result, refusals = _refusals(make_plan(desired, remote), desired, policy, force)
+    target = _target(client, desired, policy)
     click.echo(_render(result, output_format, target), nl=False)
     _github_report(result, target, refusals)
-    check_safety(result, desired.settings, force=force)
+    check_safety(result, desired.settings, policy=policy, force=force)
     if out:
         try:
-            saved = planfile.dump(result, desired, api_url=client.base_url)
+            saved = planfile.dump(
+                result, desired, api_url=client.base_url, api_key=client.api_key, policy=policy
+            )
             Path(out).write_text(_runtime().redactor.redact(saved))
         except OSError as error:
             raise ConfigError(f"cannot write the plan to {out}: {error.strerror}") from None
@@ -345,6 +390,7 @@ async def _list_and_close(client: ApiClient) -> list[RemoteIntegration]:
 
 @cli.command()
 @files_option
+@policy_option
 @api_options
 @environment_option
 @click.option(
@@ -367,6 +413,7 @@ async def _list_and_close(client: ApiClient) -> list[RemoteIntegration]:
 @handle_errors
 def apply(
     files: tuple[str, ...],
+    policy_file: str | None,
     api_url: str,
     max_requests_per_minute: float,
     environment: str | None,
@@ -392,10 +439,11 @@ def apply(
       reconciler apply -f integrations/ --yes
       reconciler plan --out plan.json && reconciler apply --plan plan.json
       reconciler apply --dry-run
+      reconciler apply --policy .github/reconciler-policy.yaml --yes
     """
     from reconciler import planfile
     from reconciler.applier import apply_plan, stop_on_signals
-    from reconciler.planner import check_safety, safety_problems, with_refusals
+    from reconciler.planner import check_safety
     from reconciler.planner import plan as make_plan
     from reconciler.render import render_apply_json, render_apply_summary
 
@@ -403,7 +451,8 @@ def apply(
     ctx = click.get_current_context()
     if saved is not None and ctx.get_parameter_source("files") is ParameterSource.DEFAULT:
         files = tuple(saved.files)
-    desired = _load(files, environment=environment, check_environment=True)
+    policy = _policy(policy_file)
+    desired = _load(files, policy, environment=environment, check_environment=True)
     client = _client(api_url, max_requests_per_minute)
     as_json = output_format == "json"
 
@@ -412,13 +461,20 @@ def apply(
             remote = await client.list_integrations()
             fresh = make_plan(desired, remote)
             result = (
-                planfile.verify(saved, desired, remote, fresh, api_url=client.base_url)
+                planfile.verify(
+                    saved,
+                    desired,
+                    remote,
+                    fresh,
+                    api_url=client.base_url,
+                    api_key=client.api_key,
+                    policy=policy,
+                )
                 if saved is not None
                 else fresh
             )
-            refusals = safety_problems(result, desired.settings, force=force)
-            result = with_refusals(result, refusals)
-            target = _target(client, desired)
+            result, refusals = _refusals(result, desired, policy, force)
+            target = _target(client, desired, policy)
             if not as_json or dry_run or not result.has_changes or refusals:
                 click.echo(_render(result, output_format, target), nl=False)
             _github_report(result, target, refusals)
@@ -426,7 +482,7 @@ def apply(
                 if not as_json:
                     click.echo("Nothing to apply.")
                 return
-            check_safety(result, desired.settings, force=force)
+            check_safety(result, desired.settings, policy=policy, force=force)
             if dry_run:
                 if not as_json:
                     click.echo("Dry run: nothing was changed.")

@@ -14,15 +14,26 @@ from reconciler.errors import ConfigError
 ENVIRONMENT_VARIABLE = "RECONCILER_ENVIRONMENT"
 
 
-def check_environment(manifest_env: str | None, selected: str | None) -> None:
+def check_environment(
+    manifest_env: str | None, selected: str | None, policy_env: str | None = None
+) -> None:
     """Refuse a run whose target environment is not the manifest's.
 
     ``manifest_env`` is ``settings.environment``; ``selected`` is what the
-    command names (an empty string counts as none). A command may name an
-    environment for a manifest that names none: the check is then the
-    user's, as before environments existed.
+    command names (an empty string counts as none); ``policy_env`` is the
+    trusted policy's ``environment``, which selects the target when the
+    command names none and must agree with it when it does. A command may
+    name an environment for a manifest that names none: the check is then
+    the user's, as before environments existed.
     """
     selected = selected or None
+    if policy_env is not None:
+        if selected is not None and selected != policy_env:
+            raise ConfigError(
+                f"the policy is for environment {policy_env!r} but the command targets "
+                f"{selected!r}; check --policy and --environment / {ENVIRONMENT_VARIABLE}"
+            )
+        selected = policy_env
     if manifest_env is None:
         return
     if selected is None:
@@ -31,7 +42,8 @@ def check_environment(manifest_env: str | None, selected: str | None) -> None:
             f"{manifest_env} or set {ENVIRONMENT_VARIABLE}={manifest_env} to confirm the target"
         )
     if selected != manifest_env:
+        source = "the policy" if selected == policy_env else "the command"
         raise ConfigError(
-            f"this manifest is for environment {manifest_env!r} but the command targets "
+            f"this manifest is for environment {manifest_env!r} but {source} targets "
             f"{selected!r}; check the -f paths and --environment / {ENVIRONMENT_VARIABLE}"
         )

@@ -20,7 +20,6 @@ import functools
 import gc
 import os
 import re
-import stat
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,13 +43,14 @@ from reconciler.models import (
     Settings,
     Source,
 )
+from reconciler.policy import DEFAULT_POLICY, Policy
 from reconciler.providers import is_builtin
-from reconciler.secrets import Secret
+from reconciler.references import RefusedValue, Resolver, Unreadable, read_bounded
+from reconciler.secrets import Redactor, Secret
 from reconciler.yamlsource import Document, Node, describe_value, parse
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 MAX_MANIFEST_BYTES = 16 * 2**20
-MAX_SECRET_FILE_BYTES = 64 * 2**10
 MAX_PROBLEMS_PER_FILE = 200
 API_KEY_VARIABLE = "WORKOS_API_KEY"
 MIN_SECRET_CHECKED = 6
@@ -125,12 +125,20 @@ class _File:
 def load(
     paths: Sequence[str | os.PathLike[str]],
     *,
+    policy: Policy = DEFAULT_POLICY,
     environ: Mapping[str, str] | None = None,
     resolve_secrets: bool = True,
+    redactor: Redactor | None = None,
 ) -> Desired:
     """Load, validate and merge manifest files and directories into a ``Desired``.
 
-    ``environ`` (default ``os.environ``) resolves ``${env:...}`` references.
+    ``policy`` (trusted) decides which ``${env:...}`` and ``${file:...}``
+    references the (untrusted) manifests may use and where custom providers
+    may point; every reference is checked from what is written before
+    anything is looked up. ``environ`` (default ``os.environ``) resolves
+    ``${env:...}`` references; ``redactor`` (if given) learns every value read
+    through a reference as soon as it is read, so that no later message or
+    output can show it.
     With ``resolve_secrets=False`` (``validate --no-secrets``) client secrets
     are only checked for syntax, while other references still resolve (they
     are not secrets): one whose variable is unset and has no default keeps its
@@ -146,34 +154,36 @@ def load(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _load(paths, environ, resolve_secrets)
+        resolver = Resolver(
+            policy, os.environ if environ is None else environ, redactor or Redactor()
+        )
+        return _load(paths, resolver, resolve_secrets)
     finally:
         if collecting:
             gc.enable()
 
 
 def _load(
-    paths: Sequence[str | os.PathLike[str]],
-    environ: Mapping[str, str] | None,
-    resolve_secrets: bool,
+    paths: Sequence[str | os.PathLike[str]], resolver: Resolver, resolve_secrets: bool
 ) -> Desired:
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
     problems: list[Problem] = []
     if not paths:
         raise ManifestError([Problem(".", 0, 0, "no manifest file given")])
-    environ = os.environ if environ is None else environ
+    environ = resolver.environ
     files = [
-        _load_file(display, path, problems, environ, strict=resolve_secrets)
+        _load_file(display, path, problems, resolver, strict=resolve_secrets)
         for display, path in _files(paths, problems)
     ]
     entries = [entry for file in files for entry in file.entries]
     settings = _one_settings(files, problems)
     problems.extend(_identity_problems(entries))
     problems.extend(_custom_provider_problems(entries))
+    problems.extend(_url_problems(entries, resolver.policy))
     integrations = []
     for entry in entries:
-        secret = _resolve_secret(entry, environ, problems) if resolve_secrets else None
+        secret = _resolve_secret(entry, resolver, problems) if resolve_secrets else None
         integrations.append(DesiredIntegration(entry.spec, entry.source, secret))
     problems.extend(_exposed_secrets(entries, integrations, environ))
     if problems:
@@ -230,7 +240,12 @@ def _strings(value: object) -> Iterable[str]:
 def _files(
     paths: Iterable[str | os.PathLike[str]], problems: list[Problem]
 ) -> list[tuple[str, Path]]:
-    """The manifest files to read, as (name to show, path), each once."""
+    """The manifest files to read, as (name to show, path), each once.
+
+    A file that is a symlink out of its directory (the one given, or the one
+    holding the file given) is refused without saying where it points: a pull
+    request must not make the tool read, and quote, a file from elsewhere.
+    """
     found: list[tuple[str, Path]] = []
     for given in paths:
         display, path = os.fspath(given), Path(given)
@@ -242,67 +257,40 @@ def _files(
             if not inside:
                 problems.append(Problem(display, 0, 0, "no *.yaml or *.yml manifest in directory"))
             found.extend((os.path.join(display, child.name), child) for child in inside)
-        elif path.exists():
+        elif path.exists() or path.is_symlink():
             found.append((display, path))
         else:
             problems.append(Problem(display, 0, 0, "no such file or directory"))
-    seen: set[Path] = set()
+    seen: set[str] = set()
     unique = []
     for display, path in found:
-        if path.resolve() not in seen:
-            seen.add(path.resolve())
+        real = os.path.realpath(path)
+        if not _inside(real, os.path.realpath(path.parent)):
+            message = "a symlink to a file outside its directory; refused"
+            problems.append(Problem(display, 0, 0, message))
+        elif real not in seen:
+            seen.add(real)
             unique.append((display, path))
     return unique
 
 
-class _Unreadable(Exception):
-    """A file that cannot be read as a manifest or a secret; the message says why."""
-
-
-def read_bounded(path: Path, limit: int) -> bytes:
-    """A regular file's bytes, refusing devices, FIFOs and anything over ``limit``."""
-    try:
-        info = path.stat()
-        if not stat.S_ISREG(info.st_mode):
-            raise _Unreadable("not a regular file")
-        if info.st_size > limit:
-            raise _Unreadable(_too_large(info.st_size, limit))
-        with path.open("rb") as handle:
-            data = handle.read(limit + 1)
-    except FileNotFoundError:
-        raise _Unreadable("no such file") from None
-    except OSError as error:
-        raise _Unreadable(f"cannot read: {error.strerror or error}") from None
-    if len(data) > limit:
-        raise _Unreadable(_too_large(len(data), limit))
-    return data
-
-
-def _too_large(size: int, limit: int) -> str:
-    if limit >= 2**20:
-        return (
-            f"file is {size / 2**20:.1f} MiB; manifests over {limit // 2**20} MiB are refused "
-            "(split it into several files)"
-        )
-    return f"file is over {limit // 2**10} KiB; refused"
+def _inside(path: str, directory: str) -> bool:
+    return path.startswith(directory.rstrip(os.sep) + os.sep)
 
 
 def _load_file(
     display: str,
     path: Path,
     problems: list[Problem],
-    environ: Mapping[str, str],
+    resolver: Resolver,
     *,
     strict: bool,
 ) -> _File:
     """Parse, interpolate and validate one file; its valid integrations survive its problems."""
     try:
         data = read_bounded(path, MAX_MANIFEST_BYTES)
-    except _Unreadable as error:
+    except Unreadable as error:
         problems.append(Problem(display, 0, 0, str(error)))
-        return _File(Document(display, None))
-    except OSError as error:
-        problems.append(Problem(display, 0, 0, f"cannot read: {error.strerror or error}"))
         return _File(Document(display, None))
     doc = parse(data, display)
     problems.extend(doc.problems)
@@ -316,11 +304,11 @@ def _load_file(
         )
         return file
     if root.entries is None:
-        shown = describe_value(root.value)
+        shown = _kind_of(root.value)  # never quoted: the file may not be a manifest at all
         message = f"a manifest must be a mapping with version: 1, not {shown}"
         problems.append(Problem(display, root.mark.line, root.mark.column, message))
         return file
-    references = _References(doc, environ, strict=strict)
+    references = _References(doc, resolver, strict=strict)
     content = references.interpolate(root)
     problems.extend(references.problems)
     try:
@@ -376,7 +364,7 @@ def _problem_for(doc: Document, detail: ErrorDetails, origin: str | None = None)
         mark = doc.locate(loc[:-1])
     else:
         mark = doc.locate(loc)
-    message = _message(detail, loc)
+    message = _message(detail, loc, hide_value=origin is not None)
     if origin is not None:
         message += f" (from {origin})"
     return Problem(doc.file, mark.line, mark.column, message)
@@ -391,9 +379,9 @@ class _References:
     are about the stand-in rather than what the user wrote, are not repeated).
     """
 
-    def __init__(self, doc: Document, environ: Mapping[str, str], *, strict: bool) -> None:
+    def __init__(self, doc: Document, resolver: Resolver, *, strict: bool) -> None:
         self.doc = doc
-        self.environ = environ
+        self.resolver = resolver
         self.strict = strict
         self.problems: list[Problem] = []
         self.resolved: dict[Loc, str] = {}
@@ -461,6 +449,10 @@ class _References:
                     f"secret in the manifest; write ${{env:{secret.group(1)}}} and set the "
                     "variable, or use ${file:path}",
                 )
+                return value
+            refusal = _secret_refusal(value, self.doc.file, self.resolver)
+            if refusal is not None:
+                self._report(loc, f"client_secret: {value} {refusal}")
             return value  # resolved into a Secret after validation
         if annotation is None:
             return value  # an unknown key, or a wrong structure: validation says which
@@ -497,7 +489,15 @@ class _References:
             )
             return value
         name, default = match.groups()
-        current = self.environ.get(name)
+        refusal = self.resolver.env_refusal(name)
+        if refusal is not None:
+            self._report(loc, f"{label}: {value} {refusal}")
+            return value
+        try:
+            current = self.resolver.plain_env(name)
+        except RefusedValue as error:
+            self._report(loc, f"{label}: {value}: {error}")
+            return value
         if current or (current is not None and default is None):
             self.resolved[loc] = value
             return current
@@ -562,12 +562,14 @@ def _expected_kind(annotation: Any) -> str:
     return "a value that is not a string"
 
 
-def _message(detail: ErrorDetails, loc: Loc) -> str:
-    """A human message for one pydantic error; never shows a credential's value."""
+def _message(detail: ErrorDetails, loc: Loc, *, hide_value: bool = False) -> str:
+    """A human message for one pydantic error; never shows a credential's value, nor
+    (``hide_value``) a value read through a reference."""
     kind, value, ctx = detail["type"], detail["input"], detail.get("ctx", {})
     model, relative = _split(loc)
     label = _label(relative)
-    shown = _kind_of(value) if loc[-1:] == ("credentials",) else describe_value(value)
+    hidden = hide_value or loc[-1:] == ("credentials",)
+    shown = _kind_of(value) if hidden else describe_value(value)
     if loc == ("version",):
         if kind == "missing":
             return "missing required key 'version' at top level; this reconciler reads version 1"
@@ -730,10 +732,12 @@ def _differing(first: CustomProvider, second: CustomProvider) -> list[str]:
     return sorted(name for name in both if getattr(first, name) != getattr(second, name))
 
 
-def _resolve_secret(
-    entry: _Entry, environ: Mapping[str, str], problems: list[Problem]
-) -> Secret | None:
-    """The client secret an entry's reference points to; a problem if unusable."""
+def _resolve_secret(entry: _Entry, resolver: Resolver, problems: list[Problem]) -> Secret | None:
+    """The client secret an entry's reference points to; a problem if unusable.
+
+    A reference the policy refuses was reported while interpolating: it is
+    never looked up.
+    """
     credentials = entry.spec.credentials
     if credentials is None or credentials.client_secret is None:
         return None
@@ -743,35 +747,46 @@ def _resolve_secret(
     scheme, target = match.groups()
     if scheme == "env" and ":-" in target:
         return None  # a default: already reported while interpolating
-    value, failure = (
-        _from_environment(target, environ) if scheme == "env" else _from_file(entry, target)
-    )
+    if _secret_refusal(reference, entry.doc.file, resolver) is not None:
+        return None
+    if scheme == "env":
+        secret, failure = resolver.secret_env(target)
+    else:
+        secret, failure = resolver.secret_file(entry.doc.file, target)
     if failure is not None:
         message = f"client_secret: {reference}: {failure}"
         problems.append(entry.problem(message, "credentials", "client_secret"))
+    return secret
+
+
+def _secret_refusal(reference: str, manifest_file: str, resolver: Resolver) -> str | None:
+    """Why the policy refuses a client_secret reference (None if it allows it, or if
+    it is not a reference at all: validation says so)."""
+    match = SECRET_REFERENCE.fullmatch(reference)
+    if match is None:
         return None
-    return Secret(value)
+    scheme, target = match.groups()
+    if scheme == "file":
+        return resolver.file_refusal(manifest_file, target)
+    env = ENV_REFERENCE.fullmatch(reference)
+    return None if env is None else resolver.env_refusal(env.group(1))
 
 
-def _from_environment(name: str, environ: Mapping[str, str]) -> tuple[str, str | None]:
-    value = environ.get(name)
-    if value is None:
-        return "", f"environment variable {name} is not set"
-    value = value.strip()  # as for ${file:} secrets: a trailing newline is never meant
-    if not value:
-        return "", f"environment variable {name} is empty"
-    return value, None
+_PROVIDER_URLS = ("authorization_url", "token_url", "refresh_token_url")
 
 
-def _from_file(entry: _Entry, target: str) -> tuple[str, str | None]:
-    """A secret file's text, relative to the manifest's directory, whitespace stripped."""
-    path = Path(entry.doc.file).parent / target
-    try:
-        value = read_bounded(path, MAX_SECRET_FILE_BYTES).decode("utf-8").strip()
-    except _Unreadable as error:
-        return "", f"{error} ({path})"
-    except UnicodeDecodeError:
-        return "", f"{path} is not UTF-8 text"
-    if not value:
-        return "", f"{path} is empty"
-    return value, None
+def _url_problems(entries: list[_Entry], policy: Policy) -> list[Problem]:
+    """Custom providers may point only where the policy allows (a token URL
+    receives the client secret)."""
+    problems = []
+    for entry in entries:
+        provider = entry.spec.custom_provider
+        if provider is None:
+            continue
+        for name in _PROVIDER_URLS:
+            url = getattr(provider, name)
+            refusal = None if url is None else policy.url_refusal(url)
+            if refusal is not None:
+                message = f"custom_provider.{name}: this URL {refusal}"
+                problems.append(entry.problem(message, "custom_provider", name))
+    return problems

@@ -206,6 +206,14 @@ class Manifest(_Strict):
 
     _no_null = field_validator("settings", mode="before")(_not_null)
 
+    @field_validator("version", mode="before")
+    @classmethod
+    def _integer_one(cls, value: object) -> object:
+        """``version: true`` equals 1 in Python; only the integer 1 is a version."""
+        if isinstance(value, bool):
+            raise ValueError("expected the integer 1")
+        return value
+
 
 @dataclass(frozen=True)
 class Source:

@@ -1,14 +1,23 @@
 """Saved plans: ``plan --out FILE`` writes one, ``apply --plan FILE`` checks and applies it.
 
 A saved plan holds no secret and no API key. It records the manifest's digest,
-a salted digest of each secret it will send, and the id and ``updated_at`` of
+the API URL, a keyed fingerprint of the API key and the fingerprint of the
+policy in force, and for each change a keyed digest of exactly what it will
+do (and of the client secret it will send), with the id and ``updated_at`` of
 every remote object it touches. Before any change, ``verify`` checks all of
 them against the world as it is now; any difference is a ``StalePlanError``.
+
+Every digest is keyed with material the file does not hold (an HMAC key
+derived from the API key and the plan's salt), so the file alone cannot be
+used to test guesses of a secret; and digests are computed from structured
+values, never from the file's (redacted) text, so redaction never makes a
+fresh plan look stale.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import secrets
 from collections.abc import Sequence
@@ -19,9 +28,10 @@ from typing import Any
 from reconciler.errors import ConfigError, StalePlanError
 from reconciler.models import Desired, RemoteIntegration
 from reconciler.plan import Action, Identity, Plan
+from reconciler.policy import Policy
 
 FILE_KIND = "reconciler-saved-plan"
-FILE_VERSION = 1
+FILE_VERSION = 2
 
 
 def manifest_digest(files: Sequence[str]) -> str:
@@ -34,18 +44,41 @@ def manifest_digest(files: Sequence[str]) -> str:
     return digest.hexdigest()
 
 
-def _key(identity: Identity) -> str:
-    return f"{identity[0]}/{identity[1]}"
+@dataclass(frozen=True)
+class _Keys:
+    """The HMAC keys of one saved plan: derived from the API key and the plan's salt."""
 
+    fingerprint: bytes
+    digests: bytes
 
-def _secret_digests(actions: Sequence[Action], salt: bytes) -> dict[str, str]:
-    return {
-        _key(action.identity): action.desired.client_secret.digest(salt)
-        for action in actions
-        if action.desired is not None
-        and action.desired.client_secret is not None
-        and "credentials" in action.body
-    }
+    @classmethod
+    def derive(cls, api_key: str, salt: bytes) -> _Keys:
+        def key(purpose: bytes) -> bytes:
+            return hmac.new(api_key.encode(), purpose + b"\0" + salt, hashlib.sha256).digest()
+
+        return cls(key(b"reconciler saved-plan api key"), key(b"reconciler saved-plan digests"))
+
+    @property
+    def key_fingerprint(self) -> str:
+        return self.fingerprint.hex()
+
+    def change(self, action: Action) -> str:
+        """What the action does (its JSON form and request body), as a keyed digest."""
+        data = {"change": action.to_dict(), "body": action.body}
+        text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hmac.new(self.digests, b"change\0" + text.encode(), hashlib.sha256).hexdigest()
+
+    def secret(self, action: Action | None) -> str | None:
+        """The client secret the action sends, as a keyed digest (None if it sends none)."""
+        if (
+            action is None
+            or action.desired is None
+            or action.desired.client_secret is None
+            or "credentials" not in action.body
+        ):
+            return None
+        value = action.desired.client_secret.reveal().encode()
+        return hmac.new(self.digests, b"secret\0" + value, hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -63,16 +96,22 @@ class SavedPlan:
         return list(self.data["plan"]["changes"])
 
 
-def dump(plan: Plan, desired: Desired, *, api_url: str) -> str:
+def dump(plan: Plan, desired: Desired, *, api_url: str, api_key: str, policy: Policy) -> str:
     """The saved-plan file's text (JSON)."""
     salt = secrets.token_bytes(16)
+    keys = _Keys.derive(api_key, salt)
     data = {
         "kind": FILE_KIND,
         "version": FILE_VERSION,
         "api_url": api_url,
+        "api_key_fingerprint": keys.key_fingerprint,
+        "policy": {"name": policy.name, "sha256": policy.fingerprint},
         "manifest": {"files": list(desired.files), "sha256": manifest_digest(desired.files)},
         "salt": salt.hex(),
-        "secret_digests": _secret_digests(plan.actions, salt),
+        "digests": [
+            {"change": keys.change(action), "secret": keys.secret(action)}
+            for action in plan.actions
+        ],
         "plan": plan.to_dict(),
     }
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
@@ -89,7 +128,10 @@ def read(path: str) -> SavedPlan:
     if not isinstance(data, dict) or data.get("kind") != FILE_KIND:
         raise ConfigError(f"{path}: not a saved plan made by `reconciler plan --out`")
     if data.get("version") != FILE_VERSION:
-        raise ConfigError(f"{path}: unsupported saved-plan version {data.get('version')!r}")
+        raise ConfigError(
+            f"{path}: unsupported saved-plan version {data.get('version')!r}; "
+            "make the plan again with this version of reconciler"
+        )
     if not _well_formed(data):
         raise ConfigError(f"{path}: not a saved plan: its content is incomplete or altered")
     return SavedPlan(data)
@@ -97,27 +139,40 @@ def read(path: str) -> SavedPlan:
 
 def _well_formed(data: dict[str, Any]) -> bool:
     """Every key ``verify`` reads is there, with the type it expects."""
-    manifest, plan = data.get("manifest"), data.get("plan")
+    manifest, plan, policy = data.get("manifest"), data.get("plan"), data.get("policy")
+    digests = data.get("digests")
     checks = [
         isinstance(data.get("api_url"), str),
+        isinstance(data.get("api_key_fingerprint"), str),
         isinstance(data.get("salt"), str),
-        isinstance(data.get("secret_digests"), dict),
+        isinstance(policy, dict),
+        isinstance(digests, list),
         isinstance(manifest, dict),
         isinstance(plan, dict),
     ]
     if not all(checks):
         return False
-    assert isinstance(manifest, dict) and isinstance(plan, dict)
+    assert isinstance(manifest, dict) and isinstance(plan, dict) and isinstance(policy, dict)
+    assert isinstance(digests, list)
     try:
         bytes.fromhex(data["salt"])
     except ValueError:
         return False
     changes = plan.get("changes")
     return (
-        isinstance(manifest.get("files"), list)
+        isinstance(policy.get("name"), str)
+        and isinstance(policy.get("sha256"), str)
+        and isinstance(manifest.get("files"), list)
         and all(isinstance(name, str) for name in manifest["files"])
         and isinstance(manifest.get("sha256"), str)
         and isinstance(changes, list)
+        and len(changes) == len(digests)
+        and all(
+            isinstance(d, dict)
+            and isinstance(d.get("change"), str)
+            and (d.get("secret") is None or isinstance(d.get("secret"), str))
+            for d in digests
+        )
         and all(
             isinstance(c, dict)
             and isinstance(c.get("slug"), str)
@@ -135,31 +190,41 @@ def verify(
     fresh: Plan,
     *,
     api_url: str,
+    api_key: str,
+    policy: Policy,
 ) -> Plan:
     """Check the saved plan still holds; return the plan to execute (exactly its actions)."""
-    if saved.data.get("api_url") != api_url:
+    data = saved.data
+    if data["api_url"] != api_url:
+        raise StalePlanError(f"stale plan: it was made for {data['api_url']}, not {api_url}")
+    keys = _Keys.derive(api_key, bytes.fromhex(data["salt"]))
+    if not hmac.compare_digest(keys.key_fingerprint, data["api_key_fingerprint"]):
         raise StalePlanError(
-            f"stale plan: it was made for {saved.data.get('api_url')}, not {api_url}"
+            "stale plan: it was made with another API key (another WorkOS environment?); "
+            "make the plan again with this key"
         )
+    if data["policy"]["sha256"] != policy.fingerprint:
+        was = data["policy"]["name"]
+        detail = f"{was} has changed" if was == policy.name else f"{was}, not {policy.name}"
+        raise StalePlanError(f"stale plan: it was made under {detail}")
     if list(desired.files) != saved.files:
         raise StalePlanError(
             f"stale plan: it was made from {', '.join(saved.files)}, not {', '.join(desired.files)}"
         )
-    if manifest_digest(desired.files) != saved.data["manifest"]["sha256"]:
+    if manifest_digest(desired.files) != data["manifest"]["sha256"]:
         raise StalePlanError("stale plan: the manifest changed since the plan was made")
     existing = {r.identity: r for r in remote}
     planned = {a.identity: a for a in fresh.actions}
-    salt = bytes.fromhex(saved.data["salt"])
-    digests = _secret_digests(fresh.actions, salt)
+    by_digest = {keys.change(a): a for a in fresh.actions}
     actions: list[Action] = []
-    for change in saved.changes:
-        identity: Identity = (change["slug"], change["ownership"])
+    for change, recorded in zip(saved.changes, data["digests"], strict=True):
+        action = by_digest.get(recorded["change"])
+        identity: Identity = action.identity if action else (change["slug"], change["ownership"])
         name = f"{identity[0]} ({identity[1]})"
         _check_remote(name, change.get("remote"), existing.get(identity))
-        if digests.get(_key(identity)) != saved.data["secret_digests"].get(_key(identity)):
+        if keys.secret(action or planned.get(identity)) != recorded["secret"]:
             raise StalePlanError(f"stale plan: the client secret of {name} changed since the plan")
-        action = planned.get(identity)
-        if action is None or action.to_dict() != change:
+        if action is None:
             raise StalePlanError(f"stale plan: {name} would now be planned differently")
         actions.append(action)
     return Plan(

@@ -13,6 +13,7 @@ from typing import Any
 from reconciler.errors import ManifestError, Problem, UnsafePlanError
 from reconciler.models import Desired, DesiredIntegration, Ownership, RemoteIntegration, Settings
 from reconciler.plan import Action, ActionKind, FieldChange, Identity, Plan, identity_key
+from reconciler.policy import DEFAULT_POLICY, Policy
 from reconciler.secrets import masked
 
 SIMPLE_FIELDS = ("description", "enabled", "scopes")
@@ -155,23 +156,41 @@ class _Planner:
         self.definition_planned.add(entry.spec.slug)
 
 
-def safety_problems(result: Plan, settings: Settings, *, force: bool = False) -> list[str]:
-    """Why the plan must be refused: a protected integration, or too many deletes."""
+def safety_problems(
+    result: Plan, settings: Settings, *, policy: Policy = DEFAULT_POLICY, force: bool = False
+) -> list[str]:
+    """Why the plan must be refused: a protected integration, prune where the policy
+    forbids it, or too many deletes.
+
+    The manifest can only tighten the policy's rails: ``protect`` from either
+    side holds, the threshold is the lower of the two, and ``--force`` lifts
+    the threshold only.
+    """
     problems = []
     protected = [
         a
         for a in result.actions
-        if a.destructive and a.desired is not None and a.desired.spec.protect
+        if a.destructive
+        and (
+            (a.desired is not None and a.desired.spec.protect)
+            or policy.protects(a.identity[0], a.identity[1])
+        )
     ]
     if protected:
         names = ", ".join(f"{_name(a.identity)} ({a.kind.value})" for a in protected)
         problems.append(
             f"refusing to delete or replace protected integrations: {names}. "
-            "They have protect: true; remove it in a reviewed change first."
+            f"They have protect: true in the manifest or are protected by {policy.name}; "
+            "change that in a reviewed change first."
+        )
+    if settings.prune and not policy.allow_prune:
+        problems.append(
+            f"refusing settings.prune: true: {policy.name} does not allow prune "
+            "(safety.allow_prune: false). Remove prune from the manifest."
         )
     destructive = sum(1 for a in result.actions if a.destructive)
     total = result.managed_remote_count
-    limit = settings.max_delete_fraction
+    limit = policy.delete_fraction(settings.max_delete_fraction)
     if not force and total >= 10 and destructive > limit * total:
         problems.append(
             f"refusing a plan that deletes or replaces {destructive} of {total} managed "
@@ -181,9 +200,23 @@ def safety_problems(result: Plan, settings: Settings, *, force: bool = False) ->
     return problems
 
 
-def check_safety(result: Plan, settings: Settings, *, force: bool = False) -> None:
+def policy_warnings(settings: Settings, policy: Policy = DEFAULT_POLICY) -> list[str]:
+    """What the manifest asked for that the policy does not grant (not an error: the
+    policy's bound is used instead, which may then refuse the plan)."""
+    if settings.max_delete_fraction <= policy.max_delete_fraction:
+        return []
+    return [
+        f"settings.max_delete_fraction {settings.max_delete_fraction:g} is above the ceiling "
+        f"{policy.max_delete_fraction:g} of {policy.name}; "
+        f"{policy.max_delete_fraction:g} is used"
+    ]
+
+
+def check_safety(
+    result: Plan, settings: Settings, *, policy: Policy = DEFAULT_POLICY, force: bool = False
+) -> None:
     """Raise ``UnsafePlanError`` for a plan ``safety_problems`` refuses."""
-    problems = safety_problems(result, settings, force=force)
+    problems = safety_problems(result, settings, policy=policy, force=force)
     if problems:
         raise UnsafePlanError(" ".join(problems))
 

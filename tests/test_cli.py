@@ -27,7 +27,7 @@ integrations:
     credentials:
       type: custom
       client_id: Iv1.abc123
-      client_secret: ${env:GITHUB_SECRET}
+      client_secret: ${env:RECONCILER_GITHUB_SECRET}
   - slug: slack
     ownership: organization
     description: Slack for organizations
@@ -129,7 +129,11 @@ def test_apply_without_terminal_and_without_yes_refuses(manifest: Path, app: Fas
 
 def test_apply_asks_on_a_terminal(manifest: Path, app: FastAPI) -> None:
     runtime = Runtime(transport=httpx.ASGITransport(app=app), interactive=True)
-    env = {"WORKOS_API_KEY": API_KEY, "WORKOS_BASE_URL": BASE_URL, "GITHUB_SECRET": CANARY}
+    env = {
+        "WORKOS_API_KEY": API_KEY,
+        "WORKOS_BASE_URL": BASE_URL,
+        "RECONCILER_GITHUB_SECRET": CANARY,
+    }
     declined = CliRunner().invoke(
         cli, ["apply", "-f", str(manifest)], obj=runtime, env=env, input="n\n"
     )

@@ -78,7 +78,7 @@ def desired_states(draw: st.DrawFn) -> Desired:
         creds = draw(credentials)
         secret = creds.pop("client_secret", None)
         if secret is not None:
-            creds["client_secret"] = "${env:SECRET}"
+            creds["client_secret"] = "${env:RECONCILER_SECRET}"
         fields["credentials"] = creds
         if slug in CUSTOM:
             fields["custom_provider"] = shared[slug]

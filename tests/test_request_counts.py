@@ -62,7 +62,7 @@ def _manifest() -> str:
             lines += [
                 "      type: custom",
                 f"      client_id: client-{index}",
-                "      client_secret: ${env:GITHUB_SECRET}",
+                "      client_secret: ${env:RECONCILER_GITHUB_SECRET}",
             ]
         else:
             lines.append("      type: organization")

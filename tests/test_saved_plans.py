@@ -23,7 +23,7 @@ integrations:
     credentials:
       type: custom
       client_id: Iv1.abc123
-      client_secret: ${env:GITHUB_SECRET}
+      client_secret: ${env:RECONCILER_GITHUB_SECRET}
   - slug: slack
     ownership: organization
     description: new description
@@ -126,7 +126,9 @@ def test_manifest_change_makes_the_plan_stale(manifest: Path, app: FastAPI) -> N
 
 def test_secret_change_makes_the_plan_stale(manifest: Path, app: FastAPI) -> None:
     saved = _save(app)
-    result = invoke(app, "apply", "--plan", str(saved), GITHUB_SECRET="another-secret-value")
+    result = invoke(
+        app, "apply", "--plan", str(saved), RECONCILER_GITHUB_SECRET="another-secret-value"
+    )
     assert result.exit_code == 3
     assert "client secret of github (user) changed" in result.stderr
     assert "another-secret-value" not in result.output
@@ -185,22 +187,26 @@ def test_unsafe_plan_is_not_saved(manifest: Path) -> None:
 @pytest.mark.parametrize(
     "content",
     [
-        {"kind": "reconciler-saved-plan", "version": 1, "manifest": {"files": ["m.yaml"]}},
+        {"kind": "reconciler-saved-plan", "version": 2, "manifest": {"files": ["m.yaml"]}},
         {
             "kind": "reconciler-saved-plan",
-            "version": 1,
+            "version": 2,
             "api_url": "http://localhost",
+            "api_key_fingerprint": "x",
+            "policy": {"name": "the default policy", "sha256": "x"},
             "salt": "zz",
-            "secret_digests": {},
+            "digests": [],
             "manifest": {"files": ["integrations.yaml"], "sha256": "x"},
             "plan": {"changes": []},
         },
         {
             "kind": "reconciler-saved-plan",
-            "version": 1,
+            "version": 2,
             "api_url": "http://localhost",
+            "api_key_fingerprint": "x",
+            "policy": {"name": "the default policy", "sha256": "x"},
             "salt": "00",
-            "secret_digests": {},
+            "digests": [{"change": "x", "secret": None}],
             "manifest": {"files": ["integrations.yaml"], "sha256": "x"},
             "plan": {"changes": [{"slug": "a", "ownership": "nobody"}]},
         },

@@ -26,7 +26,7 @@ integrations:
     credentials:
       type: custom
       client_id: Iv1.abc
-      client_secret: ${env:GITHUB_SECRET}
+      client_secret: ${env:RECONCILER_GITHUB_SECRET}
   - slug: slack
     credentials:
       type: custom
@@ -85,7 +85,7 @@ def run_cli(transport: httpx.AsyncBaseTransport | None, *args: str) -> Result:
     env = {
         "WORKOS_API_KEY": API_KEY,
         "WORKOS_BASE_URL": "http://localhost",
-        "GITHUB_SECRET": SECRET,
+        "RECONCILER_GITHUB_SECRET": SECRET,
         "NO_COLOR": "1",
     }
     runtime = Runtime(transport=transport, interactive=False)
@@ -132,7 +132,9 @@ def test_api_errors_echoing_the_request_are_redacted(workdir: Path) -> None:
 
 
 def test_errors_before_any_request_hold_no_canary(workdir: Path) -> None:
-    Path("integrations.yaml").write_text(MANIFEST.replace("${env:GITHUB_SECRET}", SECRET))
+    Path("integrations.yaml").write_text(
+        MANIFEST.replace("${env:RECONCILER_GITHUB_SECRET}", SECRET)
+    )
     result = run_cli(None, "validate")
     assert result.exit_code == 1
     assert "must be a reference" in result.output
@@ -152,8 +154,8 @@ def test_json_results_hold_no_secret(workdir: Path) -> None:
     ("field", "value"),
     [
         ("description", "${env:WORKOS_API_KEY}"),
-        ("description", "${env:GITHUB_SECRET}"),
-        ("scopes", "[repo, '${env:GITHUB_SECRET}']"),
+        ("description", "${env:RECONCILER_GITHUB_SECRET}"),
+        ("scopes", "[repo, '${env:RECONCILER_GITHUB_SECRET}']"),
     ],
 )
 def test_a_secret_in_a_plain_field_is_refused_before_any_request(
