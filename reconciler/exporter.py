@@ -27,6 +27,7 @@ from reconciler.models import (
 from reconciler.yamlsource import reads_as_string
 
 DEFAULT_SCHEMA_REF = "manifest.schema.json"
+SECRET_VARIABLE_PREFIX = "RECONCILER_"
 _REFERENCE_START = re.compile(r"\$\{(?:env|file):")
 _NOT_NAME = re.compile(r"[^A-Z0-9]+")
 _DEFAULT_AUTH_METHODS = ["oauth"]
@@ -126,17 +127,17 @@ _ManifestDumper.add_representer(str, _represent_str)
 
 
 def secret_variable_name(slug: str, ownership: Ownership) -> str:
-    """The variable for a secret: ``GITHUB_CLIENT_SECRET``, ``ACME_CRM_CLIENT_SECRET``...
+    """The variable for a secret: ``RECONCILER_GITHUB_CLIENT_SECRET``...
 
-    Upper case, every run of other characters as ``_``, ``_ORGANIZATION`` for
-    the organization-owned root (``GITHUB_ORGANIZATION_CLIENT_SECRET``).
+    ``RECONCILER_`` first, so that the default policy allows it; then the
+    slug in upper case, every run of other characters as ``_``, and
+    ``_ORGANIZATION`` for the organization-owned root
+    (``RECONCILER_GITHUB_ORGANIZATION_CLIENT_SECRET``).
     """
     base = _NOT_NAME.sub("_", slug.upper()).strip("_") or "INTEGRATION"
-    if base[0].isdigit():
-        base = f"_{base}"
     if ownership == "organization":
         base += "_ORGANIZATION"
-    return f"{base}_CLIENT_SECRET"
+    return f"{SECRET_VARIABLE_PREFIX}{base}_CLIENT_SECRET"
 
 
 def secret_note(export: Export) -> str:

@@ -43,14 +43,16 @@ def test_export_round_trip_through_the_cli(
     monkeypatch.chdir(tmp_path)
     result = invoke(app, "export", "--out", "integrations.yaml")
     assert result.exit_code == 0, result.output
-    assert "GITHUB_CLIENT_SECRET" in result.stderr
+    assert "RECONCILER_GITHUB_CLIENT_SECRET" in result.stderr
     assert "6789" in result.stderr  # the last 4 the secret must end with
     assert "hand-secret" not in result.output
     text = Path("integrations.yaml").read_text()
-    assert "${env:GITHUB_CLIENT_SECRET}" in text
+    assert "${env:RECONCILER_GITHUB_CLIENT_SECRET}" in text
     validated = invoke(None, "validate", "--no-secrets")
     assert validated.exit_code == 0, validated.output
-    planned = invoke(app, "plan", "--detailed-exitcode", GITHUB_CLIENT_SECRET="my-real-secret-6789")
+    planned = invoke(
+        app, "plan", "--detailed-exitcode", RECONCILER_GITHUB_CLIENT_SECRET="my-real-secret-6789"
+    )
     assert planned.exit_code == 0, planned.output
     assert "No changes." in planned.stdout
     assert "Unmanaged" not in planned.stdout
@@ -74,7 +76,7 @@ def test_export_to_stdout(app: FastAPI) -> None:
     result = invoke(app, "export")
     assert result.exit_code == 0
     assert "slug: snowflake" in result.stdout
-    assert "GITHUB_CLIENT_SECRET" in result.stderr
+    assert "RECONCILER_GITHUB_CLIENT_SECRET" in result.stderr
 
 
 ENV_MANIFEST = """\

@@ -168,7 +168,10 @@ def test_a_wrong_secret_shows_as_a_change(
     export = export_manifest(remote_state)
     manifest = tmp_path / "exported.yaml"
     manifest.write_text(export.text, encoding="utf-8")
-    environ = {**_secret_environ(export), "GITHUB_CLIENT_SECRET": "a-different-secret-0000"}
+    environ = {
+        **_secret_environ(export),
+        "RECONCILER_GITHUB_CLIENT_SECRET": "a-different-secret-0000",
+    }
     result = plan(load([manifest], environ=environ), remote_state)
     assert [(a.slug, a.ownership) for a in result.actions] == [("github", "user")]
 
@@ -275,16 +278,16 @@ def test_credentials_refer_to_variables_and_never_hold_a_secret(
     assert _entry(export, "github")["credentials"] == {
         "type": "custom",
         "client_id": "Iv1.8a61f9b3a7aba766",
-        "client_secret": "${env:GITHUB_CLIENT_SECRET}",
+        "client_secret": "${env:RECONCILER_GITHUB_CLIENT_SECRET}",
     }
     assert export.secret_variables == (
-        "ACME_CRM_CLIENT_SECRET",
-        "ACME_CRM_2_CLIENT_SECRET",
-        "GITHUB_CLIENT_SECRET",
-        "NOTION_CLIENT_SECRET",
+        "RECONCILER_ACME_CRM_CLIENT_SECRET",
+        "RECONCILER_ACME_CRM_2_CLIENT_SECRET",
+        "RECONCILER_GITHUB_CLIENT_SECRET",
+        "RECONCILER_NOTION_CLIENT_SECRET",
     )
     assert _entry(export, "acme_crm")["credentials"]["client_secret"] == (
-        "${env:ACME_CRM_2_CLIENT_SECRET}"
+        "${env:RECONCILER_ACME_CRM_2_CLIENT_SECRET}"
     )
     note = secret_note(export)
     for secret in SECRETS.values():
@@ -295,11 +298,11 @@ def test_credentials_refer_to_variables_and_never_hold_a_secret(
 @pytest.mark.parametrize(
     ("slug", "ownership", "name"),
     [
-        ("github", "user", "GITHUB_CLIENT_SECRET"),
-        ("github", "organization", "GITHUB_ORGANIZATION_CLIENT_SECRET"),
-        ("acme-crm", "user", "ACME_CRM_CLIENT_SECRET"),
-        ("acme--crm_", "user", "ACME_CRM_CLIENT_SECRET"),
-        ("1password", "user", "_1PASSWORD_CLIENT_SECRET"),
+        ("github", "user", "RECONCILER_GITHUB_CLIENT_SECRET"),
+        ("github", "organization", "RECONCILER_GITHUB_ORGANIZATION_CLIENT_SECRET"),
+        ("acme-crm", "user", "RECONCILER_ACME_CRM_CLIENT_SECRET"),
+        ("acme--crm_", "user", "RECONCILER_ACME_CRM_CLIENT_SECRET"),
+        ("1password", "user", "RECONCILER_1PASSWORD_CLIENT_SECRET"),
     ],
 )
 def test_variable_name_derivation(slug: str, ownership: Any, name: str) -> None:
@@ -319,11 +322,11 @@ def test_variable_names_are_unique() -> None:
     ]
     names = export_manifest(colliding).secret_variables
     assert names == (
-        "ACME_CRM_CLIENT_SECRET",
-        "ACME_CRM_2_CLIENT_SECRET",
-        "ACME_CRM_3_CLIENT_SECRET",
-        "GITHUB_ORGANIZATION_CLIENT_SECRET",
-        "GITHUB_ORGANIZATION_2_CLIENT_SECRET",
+        "RECONCILER_ACME_CRM_CLIENT_SECRET",
+        "RECONCILER_ACME_CRM_2_CLIENT_SECRET",
+        "RECONCILER_ACME_CRM_3_CLIENT_SECRET",
+        "RECONCILER_GITHUB_ORGANIZATION_CLIENT_SECRET",
+        "RECONCILER_GITHUB_ORGANIZATION_2_CLIENT_SECRET",
     )
 
 
@@ -349,14 +352,18 @@ def test_secret_note_names_each_variable_its_integration_and_last_4(
     lines = note.splitlines()
     assert note.endswith("\n")
     assert any(
-        "GITHUB_CLIENT_SECRET" in line and "github (user)" in line and "…b7c4" in line
+        "RECONCILER_GITHUB_CLIENT_SECRET" in line and "github (user)" in line and "…b7c4" in line
         for line in lines
     )
     assert any(
-        "ACME_CRM_2_CLIENT_SECRET" in line and "acme_crm (user)" in line and "…0042" in line
+        "RECONCILER_ACME_CRM_2_CLIENT_SECRET" in line
+        and "acme_crm (user)" in line
+        and "…0042" in line
         for line in lines
     )
-    unknown = Export("version: 1\n", (SecretVariable("X_CLIENT_SECRET", "x", "user", None),))
+    unknown = Export(
+        "version: 1\n", (SecretVariable("RECONCILER_X_CLIENT_SECRET", "x", "user", None),)
+    )
     assert "last 4 unknown" in secret_note(unknown)
 
 
@@ -378,8 +385,11 @@ def test_strings_stay_strings_under_yaml_1_2(tmp_path: Path) -> None:
     export = export_manifest([item])
     manifest = tmp_path / "exported.yaml"
     manifest.write_text(export.text, encoding="utf-8")
-    (entry,) = load([manifest], environ={"SLACK_CLIENT_SECRET": "x-0001"}).integrations
+    (entry,) = load([manifest], environ={"RECONCILER_SLACK_CLIENT_SECRET": "x-0001"}).integrations
     assert entry.spec.description == "two\nlines\n  - slug: injected"
     assert entry.spec.scopes == ["no", "0o17", "1e3", "~"]
     assert entry.spec.credentials is not None and entry.spec.credentials.client_id == "12e45"
-    assert plan(load([manifest], environ={"SLACK_CLIENT_SECRET": "x-0001"}), [item]).actions == ()
+    assert (
+        plan(load([manifest], environ={"RECONCILER_SLACK_CLIENT_SECRET": "x-0001"}), [item]).actions
+        == ()
+    )
