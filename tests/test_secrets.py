@@ -21,11 +21,14 @@ def test_secret_never_shows_its_value() -> None:
 def test_redactor_scrubs_plain_and_json_escaped_values() -> None:
     redactor = Redactor()
     redactor.add(Secret('with"quote-9876'))
-    redactor.add("sk_test_abcdef")
-    redactor.add("short")  # too short to scrub without hiding ordinary words
+    redactor.add("sk_test_abcdef")  # the key's prefix is not secret: "abcdef" is, whole
+    redactor.add("short")  # 5 characters: scrubbed whole, never by fragment
+    redactor.add("tiny")  # 4 characters: all of it is its last 4, shown by design
     redactor.add(None)
-    text = 'body {"s": "with\\"quote-9876"} key sk_test_abcdefsk_test_abcdef short'
-    assert redactor.redact(text) == (f'body {{"s": "{REDACTED}"}} key {REDACTED}{REDACTED} short')
+    text = 'body {"s": "with\\"quote-9876"} key sk_test_abcdefsk_test_abcdef short shor tiny'
+    assert redactor.redact(text) == (
+        f'body {{"s": "{REDACTED}"}} key sk_test_{REDACTED}sk_test_{REDACTED} {REDACTED} shor tiny'
+    )
 
 
 def test_redactor_with_many_secrets_sharing_a_prefix() -> None:
@@ -35,7 +38,8 @@ def test_redactor_with_many_secrets_sharing_a_prefix() -> None:
         redactor.add(value)
     line = " ".join(values[::97])
     assert redactor.redact(line) == " ".join([REDACTED] * len(values[::97]))
-    assert redactor.redact("secret-value-99999x") == "secret-value-99999x"
+    # the stem every secret shares is a fragment of 8+ characters of each; the rest is no one's
+    assert redactor.redact("secret-value-99999x") == f"{REDACTED}99999x"
 
 
 def test_scrub_catches_escaped_and_truncated_echoes() -> None:
