@@ -1,0 +1,540 @@
+"""The trust boundary, tried as a pull request's author would.
+
+A manifest comes from whoever can open a pull request; the process holds the
+API key, the client secrets and the whole CI environment. Each test is one
+attack: it must end in a clear refusal (exit 1, or 3 for rails and stale
+plans), with no canary value in any output or file, and no request sent
+where the manifest was refused.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from click.testing import Result
+from fastapi import FastAPI
+
+from reconciler.emulator.app import create_app
+from tests.support import invoke, run
+
+CI_CANARY = "AKIAcanaryCIvalue-9f3Kq2LmZ"  # e.g. AWS_SECRET_ACCESS_KEY of the runner
+SECRET_CANARY = "canary-client-secret-7Yh2Pq"
+KEY_CANARY = "sk_test_canaryApiKeyZ81w5"
+SEED: list[dict[str, Any]] = [
+    {"provider": "slack", "ownership": "user", "credentials": {"type": "organization"}},
+]
+CANARY_ENV = {
+    "AWS_SECRET_ACCESS_KEY": CI_CANARY,
+    "GITHUB_TOKEN": CI_CANARY,
+    "RECONCILER_GITHUB_CLIENT_SECRET": SECRET_CANARY,
+    "WORKOS_API_KEY": KEY_CANARY,
+}
+
+
+@pytest.fixture
+def app() -> FastAPI:
+    return create_app(api_key=KEY_CANARY, seed=SEED)
+
+
+@pytest.fixture(autouse=True)
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    monkeypatch.chdir(repo)
+    return repo
+
+
+def _by_method(app: FastAPI, key: str = KEY_CANARY) -> dict[str, int]:
+    """The emulator's request counts (its control route needs the app's own key)."""
+
+    async def get() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as http:
+            return await http.get("/_emulator/stats", headers={"Authorization": f"Bearer {key}"})
+
+    response = run(get())
+    response.raise_for_status()
+    counts: dict[str, int] = response.json()["by_method"]
+    return counts
+
+
+def _requests(app: FastAPI) -> int:
+    return sum(_by_method(app).values())
+
+
+def _canaries_absent(*texts: str) -> None:
+    for text in texts:
+        for canary in (CI_CANARY, SECRET_CANARY, KEY_CANARY, KEY_CANARY.removeprefix("sk_test_")):
+            assert canary not in text
+            assert canary.lower() not in text.lower()
+            assert base64.b64encode(canary.encode()).decode()[:12] not in text
+
+
+def _cli(app: FastAPI | None, *args: str, **env: str) -> Result:
+    return invoke(app, *args, **{**CANARY_ENV, **env})
+
+
+def _every_output(result: Result, directory: Path) -> list[str]:
+    """stdout, stderr and every file the run left behind."""
+    files = [p.read_text(errors="replace") for p in directory.rglob("*") if p.is_file()]
+    return [result.stdout, result.stderr, *files]
+
+
+def _manifest(body: str, name: str = "integrations.yaml") -> Path:
+    path = Path(name)
+    path.write_text("version: 1\nintegrations:\n" + body)
+    return path
+
+
+GITHUB = """\
+  - slug: github
+    credentials:
+      type: custom
+      client_id: Iv1.abc
+      client_secret: ${env:RECONCILER_GITHUB_CLIENT_SECRET}
+"""
+
+
+# --- references the policy does not allow ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "reference",
+    [
+        "${env:AWS_SECRET_ACCESS_KEY}",
+        "${env:GITHUB_TOKEN}",
+        "${env:AWS_SECRET_ACCESS_KEY:-fallback}",
+        "${env:WORKOS_API_KEY}",
+    ],
+)
+@pytest.mark.parametrize("command", ["plan", "markdown", "out", "validate", "no-secrets"])
+def test_a_plain_field_cannot_print_a_ci_variable(
+    app: FastAPI, workdir: Path, reference: str, command: str
+) -> None:
+    _manifest(f"  - slug: github\n    description: {reference}\n")
+    summary = workdir / "summary.md"
+    args = {
+        "plan": ["plan"],
+        "markdown": ["plan", "--format", "markdown"],
+        "out": ["plan", "--out", "plan.json"],
+        "validate": ["validate"],
+        "no-secrets": ["validate", "--no-secrets"],
+    }[command]
+    result = _cli(app, *args, GITHUB_ACTIONS="true", GITHUB_STEP_SUMMARY=str(summary))
+    assert result.exit_code == 1, result.output
+    name = reference.removeprefix("${env:").split(":")[0].rstrip("}")
+    expected = f"integrations.yaml:4:18: description: {reference} " + (
+        "is never resolvable: WORKOS_API_KEY is the API key"
+        if name == "WORKOS_API_KEY"
+        else "is not allowed by the default policy (allowed: RECONCILER_*)"
+    )
+    assert expected in result.stderr
+    assert "::error file=integrations.yaml,line=4,col=18" in result.stderr
+    assert not Path("plan.json").exists()
+    _canaries_absent(*_every_output(result, workdir))
+    assert _requests(app) == 0
+
+
+def test_the_refusal_is_the_same_whether_or_not_the_variable_is_set(app: FastAPI) -> None:
+    _manifest("  - slug: github\n    description: ${env:AWS_SECRET_ACCESS_KEY}\n")
+    set_ = _cli(app, "plan")
+    unset = _cli(app, "plan", AWS_SECRET_ACCESS_KEY="")
+    del_env = invoke(app, "plan", WORKOS_API_KEY=KEY_CANARY)
+    assert set_.exit_code == unset.exit_code == del_env.exit_code == 1
+    assert set_.stderr == unset.stderr == del_env.stderr
+
+
+@pytest.mark.parametrize("field", ["client_secret", "client_id"])
+def test_the_api_key_is_never_a_client_secret_or_field(app: FastAPI, field: str) -> None:
+    """Even under a policy that allows every variable, WORKOS_API_KEY is not resolvable,
+    and a variable holding the key's value is refused whatever its name."""
+    Path("policy.yaml").write_text("version: 1\nreferences:\n  env: ['*']\n")
+    for variable in ("WORKOS_API_KEY", "RECONCILER_INNOCENT"):
+        secret = "${env:RECONCILER_GITHUB_CLIENT_SECRET}"
+        client_id = "Iv1.abc"
+        if field == "client_secret":
+            secret = f"${{env:{variable}}}"
+        else:
+            client_id = f"${{env:{variable}}}"
+        _manifest(
+            "  - slug: github\n    credentials:\n      type: custom\n"
+            f"      client_id: {client_id}\n      client_secret: {secret}\n"
+        )
+        result = _cli(app, "plan", "--policy", "policy.yaml", RECONCILER_INNOCENT=KEY_CANARY)
+        assert result.exit_code == 1, result.output
+        if variable == "WORKOS_API_KEY":
+            assert "is never resolvable: WORKOS_API_KEY is the API key" in result.stderr
+        else:
+            assert "the value is the API key (WORKOS_API_KEY); refused" in result.stderr
+        _canaries_absent(result.stdout, result.stderr)
+    assert _requests(app) == 0
+
+
+def test_a_custom_environment_guard_cannot_print_the_key(app: FastAPI) -> None:
+    Path("integrations.yaml").write_text(
+        "version: 1\nsettings:\n  environment: ${env:WORKOS_API_KEY}\nintegrations: []\n"
+    )
+    result = _cli(app, "plan", "--environment", "production")
+    assert result.exit_code == 1
+    assert "environment: ${env:WORKOS_API_KEY} is never resolvable" in result.stderr
+    _canaries_absent(result.stdout, result.stderr)
+    assert _requests(app) == 0
+
+
+def test_a_value_read_through_a_reference_is_never_echoed_in_an_error(app: FastAPI) -> None:
+    """An allowed variable with a wrong value: the error names the reference, not the value,
+    in the message and in the GitHub annotation alike."""
+    _manifest("  - slug: ${env:RECONCILER_SLUG}\n    ownership: ${env:RECONCILER_OWNER}\n")
+    result = _cli(
+        app,
+        "plan",
+        GITHUB_ACTIONS="true",
+        RECONCILER_SLUG="Not A Slug " + CI_CANARY,
+        RECONCILER_OWNER=CI_CANARY,
+    )
+    assert result.exit_code == 1
+    assert (
+        "integrations.yaml:3:11: slug: a string is not a valid slug; use 1 to 64 lowercase "
+        "letters, digits, '-' or '_', starting and ending with a letter or digit "
+        "(from ${env:RECONCILER_SLUG})" in result.stderr
+    )
+    assert (
+        "integrations.yaml:4:16: ownership: expected 'user' or 'organization', got a string "
+        "(from ${env:RECONCILER_OWNER})" in result.stderr
+    )
+    assert "::error file=integrations.yaml,line=3,col=11" in result.stderr
+    _canaries_absent(result.stdout, result.stderr)
+    assert _requests(app) == 0
+
+
+def test_plain_values_from_references_are_redacted_in_every_format(
+    app: FastAPI, workdir: Path
+) -> None:
+    """An allowed variable a manifest puts in a plain field is sent (that is its job) but
+    never shown: the plan, the Markdown, the step summary and the saved plan all redact it,
+    and the saved plan still applies (its checks compare values, not redacted text)."""
+    _manifest(GITHUB + "    description: ${env:RECONCILER_DESCRIPTION}\n")
+    summary = workdir / "summary.md"
+    env = {
+        "RECONCILER_DESCRIPTION": CI_CANARY,
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_STEP_SUMMARY": str(summary),
+    }
+    outputs = []
+    for output_format in ("text", "json", "markdown"):
+        result = _cli(app, "plan", "--format", output_format, "--out", "plan.json", **env)
+        assert result.exit_code == 0, result.output
+        assert "(redacted)" in result.stdout
+        outputs += _every_output(result, workdir)
+    _canaries_absent(*outputs)
+    applied = _cli(app, "apply", "--plan", "plan.json", **env)
+    assert applied.exit_code == 0, applied.output
+    _canaries_absent(applied.stdout, applied.stderr)
+    again = _cli(app, "plan", "--detailed-exitcode", **env)
+    assert again.exit_code == 0, again.output
+
+
+# --- ${file:} -------------------------------------------------------------------------------
+
+
+def _secret_file_manifest(target: str) -> None:
+    _manifest(
+        "  - slug: github\n    credentials:\n      type: custom\n      client_id: Iv1.abc\n"
+        f"      client_secret: ${{file:{target}}}\n"
+    )
+
+
+def test_file_references_outside_the_manifest_tree_are_refused_alike(
+    app: FastAPI, workdir: Path, tmp_path: Path
+) -> None:
+    """An existing file and a missing one outside the tree, a symlink out of it, and
+    /proc/self/environ: one message each, the same but for the path as written."""
+    outside = tmp_path / "outside-secret.txt"
+    outside.write_text(CI_CANARY)
+    Path("link.txt").symlink_to(outside)
+    Path("dangling.txt").symlink_to(tmp_path / "does-not-exist.txt")
+    messages = {}
+    for target in (
+        "../outside-secret.txt",
+        "../does-not-exist.txt",
+        "link.txt",
+        "dangling.txt",
+        "/proc/self/environ",
+        "../../../../etc/shadow",
+    ):
+        _secret_file_manifest(target)
+        result = _cli(app, "plan")
+        assert result.exit_code == 1, result.output
+        _canaries_absent(result.stdout, result.stderr)
+        messages[target] = result.stderr.replace(target, "PATH")
+    assert len(set(messages.values())) == 1, messages
+    (message,) = set(messages.values())
+    assert (
+        "integrations.yaml:7:22: client_secret: ${file:PATH} is not allowed by the default "
+        "policy (allowed: files inside the manifest's directory)" in message
+    )
+    assert _requests(app) == 0
+
+
+def test_a_file_inside_the_tree_is_read(app: FastAPI) -> None:
+    Path("secrets").mkdir()
+    Path("secrets/github.txt").write_text(SECRET_CANARY + "\n")
+    _secret_file_manifest("secrets/github.txt")
+    result = _cli(app, "apply", "--yes")
+    assert result.exit_code == 0, result.output
+    _canaries_absent(result.stdout, result.stderr)
+
+
+def test_a_policy_decides_the_file_roots(app: FastAPI, workdir: Path) -> None:
+    (workdir / "ci").mkdir()
+    (workdir / "vault").mkdir()
+    (workdir / "vault" / "github.txt").write_text(SECRET_CANARY)
+    (workdir / "manifests").mkdir()
+    Path("ci/policy.yaml").write_text("version: 1\nreferences:\n  files: ['../vault/*.txt']\n")
+    Path("manifests/integrations.yaml").write_text(
+        "version: 1\nintegrations:\n  - slug: github\n    credentials:\n      type: custom\n"
+        "      client_id: Iv1.abc\n      client_secret: ${file:../vault/github.txt}\n"
+    )
+    allowed = _cli(app, "plan", "-f", "manifests", "--policy", "ci/policy.yaml")
+    assert allowed.exit_code == 0, allowed.output
+    assert "Policy:    policy ci/policy.yaml" in allowed.stdout
+    default = _cli(app, "plan", "-f", "manifests")
+    assert default.exit_code == 1
+    assert "is not allowed by the default policy" in default.stderr
+
+
+# --- manifests themselves ------------------------------------------------------------------
+
+
+def test_a_manifest_symlinked_out_of_its_tree_is_not_read(
+    app: FastAPI, workdir: Path, tmp_path: Path
+) -> None:
+    secret = tmp_path / "credentials"
+    secret.write_text(f"{CI_CANARY}\n")
+    Path("integrations.yaml").symlink_to(secret)
+    (workdir / "dir").mkdir()
+    Path("dir/linked.yaml").symlink_to(secret)
+    for args in (["validate"], ["plan"], ["validate", "-f", "dir"]):
+        result = _cli(app, *args)
+        assert result.exit_code == 1
+        assert "a symlink to a file outside its directory; refused" in result.stderr
+        assert str(tmp_path) not in result.stderr
+        _canaries_absent(result.stdout, result.stderr)
+    assert _requests(app) == 0
+
+
+def test_a_manifest_that_is_not_a_mapping_is_never_quoted(app: FastAPI) -> None:
+    Path("integrations.yaml").write_text(f"{CI_CANARY} and more\n")
+    result = _cli(app, "validate")
+    assert result.exit_code == 1
+    assert "a manifest must be a mapping with version: 1, not a string" in result.stderr
+    _canaries_absent(result.stdout, result.stderr)
+
+
+def test_version_must_be_the_integer_one() -> None:
+    Path("integrations.yaml").write_text("version: true\nintegrations: []\n")
+    result = invoke(None, "validate")
+    assert result.exit_code == 1
+    assert "integrations.yaml:1:10: unsupported manifest version true" in result.stderr
+
+
+# --- custom providers ----------------------------------------------------------------------
+
+
+def test_custom_provider_urls_go_only_where_the_policy_allows(app: FastAPI) -> None:
+    Path("policy.yaml").write_text(
+        "version: 1\ncustom_provider_urls: ['https://*.acme.example/oauth/*']\n"
+    )
+    manifest = (
+        "  - slug: acme-crm\n    custom_provider:\n      name: Acme\n"
+        "      authorization_url: https://crm.acme.example/oauth/authorize\n"
+        "      token_url: {token}\n    credentials:\n      type: organization\n"
+    )
+    for token in (
+        "https://attacker.example/oauth/token",
+        "https://crm.acme.example.attacker.example/oauth/token",
+        "https://crm.acme.example@attacker.example/oauth/token",
+        "https://a.b.acme.example/oauth/token",
+        "https://crm.acme.example:8443/oauth/token",
+        "https://crm.acme.example/other/token",
+    ):
+        _manifest(manifest.format(token=token))
+        result = _cli(app, "plan", "--policy", "policy.yaml")
+        assert result.exit_code == 1, (token, result.output)
+        assert (
+            "integrations.yaml:7:18: custom_provider.token_url: this URL is not allowed by "
+            "policy policy.yaml (allowed: https://*.acme.example/oauth/*)" in result.stderr
+        ), token
+    _manifest(manifest.format(token="https://crm.acme.example/oauth/token"))
+    assert _cli(app, "plan", "--policy", "policy.yaml").exit_code == 0
+    assert _requests(app) == 1  # only the plan that was allowed listed
+
+
+# --- rails the manifest can only tighten ---------------------------------------------------
+
+
+def _seeded(count: int) -> FastAPI:
+    seed = [
+        {
+            "provider": f"crm-{index:02d}",
+            "ownership": "user",
+            "custom_provider": {
+                "name": f"CRM {index}",
+                "authorization_url": "https://crm.example/oauth/authorize",
+                "token_url": "https://crm.example/oauth/token",
+            },
+            "credentials": {"type": "organization"},
+        }
+        for index in range(count)
+    ]
+    return create_app(api_key=KEY_CANARY, seed=[*seed, *SEED])
+
+
+PRUNE_ALL = "version: 1\nsettings:\n  prune: true\n  max_delete_fraction: 1.0\nintegrations: []\n"
+
+
+def test_a_manifest_cannot_raise_the_delete_threshold() -> None:
+    app = _seeded(12)
+    Path("integrations.yaml").write_text(PRUNE_ALL)
+    result = _cli(app, "apply", "--yes")
+    assert result.exit_code == 3, result.output
+    assert (
+        "settings.max_delete_fraction 1 is above the ceiling 0.3 of the default policy; "
+        "0.3 is used" in result.output
+    )
+    assert "refusing a plan that deletes or replaces 13 of 13" in result.output
+    assert _by_method(app).get("DELETE", 0) == 0
+    forced = _cli(app, "apply", "--yes", "--force")  # --force lifts the fraction: by design
+    assert forced.exit_code == 0, forced.output
+
+
+def test_policy_protection_holds_whatever_the_manifest_says() -> None:
+    app = _seeded(3)
+    Path("policy.yaml").write_text(
+        "version: 1\nsafety:\n  protect: ['crm-0*/user', 'slack']\n  max_delete_fraction: 1.0\n"
+    )
+    Path("integrations.yaml").write_text(PRUNE_ALL)
+    result = _cli(app, "apply", "--yes", "--force", "--policy", "policy.yaml")
+    assert result.exit_code == 3, result.output
+    assert "refusing to delete or replace protected integrations: crm-00 (user) (delete)" in (
+        result.output
+    )
+    assert "slack (user) (delete)" in result.output
+    assert _by_method(app).get("DELETE", 0) == 0
+
+
+def test_prune_is_refused_where_the_policy_forbids_it() -> None:
+    app = _seeded(1)
+    Path("policy.yaml").write_text("version: 1\nsafety:\n  allow_prune: false\n")
+    Path("integrations.yaml").write_text("version: 1\nsettings:\n  prune: true\nintegrations: []\n")
+    result = _cli(app, "plan", "--force", "--policy", "policy.yaml")
+    assert result.exit_code == 3, result.output
+    assert "refusing settings.prune: true: policy policy.yaml does not allow prune" in (
+        result.output
+    )
+    allowed = _cli(app, "plan", "--policy", "policy.yaml", RECONCILER_POLICY="")
+    assert allowed.exit_code == 3  # the same policy through --policy: still refused
+    by_env = _cli(app, "plan", RECONCILER_POLICY="policy.yaml")
+    assert by_env.exit_code == 3
+    assert "Policy:    policy policy.yaml" in by_env.stdout
+
+
+def test_a_policy_is_never_discovered_beside_the_manifests(app: FastAPI) -> None:
+    """A pull request that adds its own policy next to its manifest changes nothing."""
+    Path("reconciler-policy.yaml").write_text("version: 1\nreferences:\n  env: ['*']\n")
+    Path("policy.yaml").write_text("version: 1\nreferences:\n  env: ['*']\n")
+    _manifest("  - slug: github\n    description: ${env:AWS_SECRET_ACCESS_KEY}\n")
+    result = _cli(app, "plan")
+    assert result.exit_code == 1
+    assert "not allowed by the default policy" in result.stderr
+
+
+def test_a_broken_policy_file_is_a_clear_error(app: FastAPI) -> None:
+    Path("policy.yaml").write_text(
+        "version: 1\nreferences:\n  env: ['AWS_*', 'bad name']\nsafety:\n  protekt: []\n"
+    )
+    _manifest(GITHUB)
+    result = _cli(app, "plan", "--policy", "policy.yaml")
+    assert result.exit_code == 1
+    assert "policy.yaml:3:8: references.env: 'bad name' is not a variable-name glob" in (
+        result.stderr
+    )
+    assert "policy.yaml:5:3: unknown key 'protekt' in the policy file" in result.stderr
+    assert "Traceback" not in result.output
+    assert _requests(app) == 0
+
+
+# --- saved plans ---------------------------------------------------------------------------
+
+
+def test_a_saved_plan_applies_only_with_the_key_it_was_made_with() -> None:
+    """Every WorkOS environment shares one URL: a staging plan must not apply to production."""
+    staging_key, production_key = "sk_test_stagingKey00001", "sk_live_productionKey0002"
+    staging = create_app(api_key=staging_key, seed=SEED)
+    production = create_app(api_key=production_key, seed=SEED)
+    _manifest(GITHUB)
+    made = _cli(staging, "plan", "--out", "plan.json", WORKOS_API_KEY=staging_key)
+    assert made.exit_code == 0, made.output
+    result = _cli(production, "apply", "--plan", "plan.json", WORKOS_API_KEY=production_key)
+    assert result.exit_code == 3, result.output
+    assert "stale plan: it was made with another API key" in result.stderr
+    assert _by_method(production, production_key).get("POST", 0) == 0
+    text = Path("plan.json").read_text()
+    for key in (staging_key, production_key):
+        assert key.removeprefix("sk_test_").removeprefix("sk_live_") not in text
+
+
+def test_a_saved_plan_applies_only_under_the_policy_it_was_made_with(app: FastAPI) -> None:
+    Path("policy.yaml").write_text("version: 1\nsafety:\n  max_delete_fraction: 0.5\n")
+    _manifest(GITHUB)
+    assert _cli(app, "plan", "--out", "plan.json").exit_code == 0
+    other = _cli(app, "apply", "--plan", "plan.json", "--policy", "policy.yaml")
+    assert other.exit_code == 3
+    assert "stale plan: it was made under the default policy, not policy policy.yaml" in (
+        other.stderr
+    )
+    assert _cli(app, "plan", "--out", "plan.json", "--policy", "policy.yaml").exit_code == 0
+    Path("policy.yaml").write_text("version: 1\nsafety:\n  max_delete_fraction: 0.9\n")
+    changed = _cli(app, "apply", "--plan", "plan.json", "--policy", "policy.yaml")
+    assert changed.exit_code == 3
+    assert "stale plan: it was made under policy policy.yaml has changed" in changed.stderr
+    assert _by_method(app).get("POST", 0) == 0
+
+
+def test_saved_plan_digests_cannot_be_tested_offline(app: FastAPI) -> None:
+    """With the file alone (salt included), a guess of the secret can't be checked:
+    the digests are keyed with the API key, which the file does not hold."""
+    _manifest(GITHUB)
+    assert _cli(app, "plan", "--out", "plan.json").exit_code == 0
+    data = json.loads(Path("plan.json").read_text())
+    salt = bytes.fromhex(data["salt"])
+    recorded = {d["secret"] for d in data["digests"]} - {None}
+    assert len(recorded) == 1
+    guess = SECRET_CANARY.encode()
+    attempts = {
+        hmac.new(salt, guess, hashlib.sha256).hexdigest(),
+        hashlib.sha256(salt + guess).hexdigest(),
+        hashlib.sha256(guess).hexdigest(),
+        hmac.new(guess, salt, hashlib.sha256).hexdigest(),
+    }
+    assert not attempts & recorded
+    assert "secret_digests" not in data
+    _canaries_absent(Path("plan.json").read_text())
+
+
+def test_the_api_key_is_registered_before_the_manifest_is_read(app: FastAPI) -> None:
+    """A manifest error that would echo the key (a repeated key's text, say) can't show it."""
+    key_tail = KEY_CANARY.removeprefix("sk_test_")
+    Path("integrations.yaml").write_text(f"version: 1\n{key_tail}: 1\n")
+    result = _cli(app, "validate")
+    assert result.exit_code == 1
+    _canaries_absent(result.stdout, result.stderr)
+    assert os.environ.get("WORKOS_API_KEY") != KEY_CANARY  # the test never leaked it here
