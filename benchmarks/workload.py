@@ -1,7 +1,7 @@
 """The benchmark workloads: a remote state (emulator seed) and a manifest that matches it.
 
 Integrations come in pairs, one custom provider per pair: ``svc-00000`` user-owned
-(credentials of type custom, secret from ``${env:BENCH_CLIENT_SECRET}``) and
+(credentials of type custom, secret from ``${env:RECONCILER_BENCH_CLIENT_SECRET}``) and
 ``svc-00000`` organization-owned (type organization), sharing one definition, as
 real custom providers do. A chosen share of them differ in their description only,
 so the plan has that many updates and everything else unchanged.
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-SECRET_ENV = "BENCH_CLIENT_SECRET"
+SECRET_ENV = "RECONCILER_BENCH_CLIENT_SECRET"
 SECRET = "bench-client-secret-7f3a"
 
 
