@@ -203,7 +203,7 @@ DEFAULT_POLICY: Final = Policy()
 
 
 def _inside(path: str, directory: str) -> bool:
-    return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
+    return path.startswith(directory.rstrip(os.sep) + os.sep)
 
 
 def _glob(pattern: str, *, separator: str | None = None) -> re.Pattern[str]:
