@@ -21,7 +21,10 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import os
 import random
+import re
+import ssl
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -58,6 +61,10 @@ BACKOFF_CAP = 30.0
 RETRY_AFTER_CAP = 60.0
 MAX_RETRY_TIME = 120.0
 REQUESTS_PER_MINUTE = 6000.0
+_EXPECTED_URL = "expected https://host[:port]"
+_PORT_RANGE = "the port must be a number from 1 to 65535"
+# A host name as httpx decodes it: letters (IDNA included), digits, dots, hyphens, underscores.
+_HOST = re.compile(r"[\w.-]+")
 
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
@@ -117,28 +124,56 @@ def redact_key(api_key: str) -> str:
 
 
 def check_base_url(base_url: str) -> str:
-    """Accept https URLs, and plain http only to a loopback host.
+    """Accept https URLs, and plain http only to a loopback host; else a ``ConfigError``.
 
     The host is the one httpx will connect to (its own parser), so no URL
     trick reads as loopback here and goes elsewhere there. Credentials, a
-    query or a fragment have no place in a base URL and are refused.
+    query or a fragment have no place in a base URL and are refused; so are
+    spaces and control characters, an empty or malformed host, and a port
+    outside 1-65535. The URL is repeated in messages only once it is known to
+    carry no credentials (nor a query, where a key might hide).
     """
+    if not base_url.strip():
+        raise ConfigError(f"no API URL given: {_EXPECTED_URL}")
+    if any(char.isspace() or not char.isprintable() for char in base_url):
+        raise ConfigError(
+            f"invalid API URL: it must not contain spaces or control characters; {_EXPECTED_URL}"
+        )
     try:
         url = httpx.URL(base_url)
-    except (httpx.InvalidURL, TypeError):
-        raise ConfigError("invalid API URL: expected https://host[:port]") from None
+        host = url.host  # decoded here: an invalid IDNA label raises (a ValueError)
+    except (httpx.InvalidURL, TypeError, ValueError) as error:
+        reason = _PORT_RANGE if "port" in str(error).lower() else _EXPECTED_URL
+        raise ConfigError(f"invalid API URL: {reason}") from None
     if url.userinfo:
         raise ConfigError("invalid API URL: it must not carry credentials (user:password@)")
-    if url.scheme not in ("http", "https") or not url.host:
-        raise ConfigError(f"invalid API URL {base_url!r}: expected https://host[:port]")
     if url.query or url.fragment:
-        raise ConfigError(f"invalid API URL {base_url!r}: it must not have a query or fragment")
-    if url.scheme == "http" and not _is_loopback(url.host):
+        raise ConfigError("invalid API URL: it must not have a query or fragment")
+    shown = repr(base_url)
+    if url.scheme not in ("http", "https"):
+        raise ConfigError(f"invalid API URL {shown}: it must start with https://")
+    if not host:
+        raise ConfigError(f"invalid API URL {shown}: no host name; {_EXPECTED_URL}")
+    if not _HOST.fullmatch(host) and not _is_ip_address(host):
+        raise ConfigError(f"invalid API URL {shown}: {host!r} is not a valid host name")
+    if url.port is not None and not 1 <= url.port <= 65535:
         raise ConfigError(
-            f"refusing plain http:// API URL to {url.host}: use https://"
+            f"invalid API URL {shown}: port {url.port} is out of range; {_PORT_RANGE}"
+        )
+    if url.scheme == "http" and not _is_loopback(host):
+        raise ConfigError(
+            f"refusing plain http:// API URL to {host}: use https://"
             " (plain http is allowed only to a loopback address)"
         )
     return base_url.rstrip("/")
+
+
+def _is_ip_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _is_loopback(host: str) -> bool:
@@ -237,6 +272,40 @@ def _api_error(response: httpx.Response, secrets: Sequence[str]) -> ApiError:
     )
 
 
+def _os_reason(exc: BaseException) -> str | None:
+    """The operating system's reason in the chain of ``exc`` (e.g. "connection refused").
+
+    httpx wraps the OSError (through anyio's "All connection attempts failed");
+    a TLS failure keeps its full text (``[SSL: CERTIFICATE_VERIFY_FAILED] ...``).
+    """
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, ssl.SSLError):
+            return str(cause)
+        if isinstance(cause, OSError) and (cause.strerror or cause.errno):
+            errno = cause.errno
+            reason = os.strerror(errno) if errno and errno > 0 else str(cause.strerror)
+            return reason[:1].lower() + reason[1:] if reason[1:2].islower() else reason
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
+def _transport_failure(exc: httpx.TransportError, origin: str, *, connecting: bool) -> str:
+    """What went wrong and where: "cannot connect to http://127.0.0.1:9/ (connection refused)".
+
+    Built from the base URL (which carries no credentials) and the failure's
+    kind and OS reason, never from the request.
+    """
+    if isinstance(exc, httpx.TimeoutException):
+        return f"{'cannot connect to' if connecting else 'no answer from'} {origin} (timed out)"
+    reason = _os_reason(exc) or str(exc) or type(exc).__name__
+    if connecting:
+        return f"cannot connect to {origin} ({reason})"
+    return f"connection to {origin} failed ({type(exc).__name__}: {reason})"
+
+
 def _integration(answer: object, where: str) -> RemoteIntegration:
     """An integration from an answer; one that does not parse is an ``ApiError`` naming fields."""
     try:
@@ -275,6 +344,8 @@ class ApiClient:
         if not api_key:
             raise ConfigError("no API key: set WORKOS_API_KEY")
         self.base_url = check_base_url(base_url)
+        parsed = httpx.URL(self.base_url)
+        self._origin = f"{parsed.scheme}://{parsed.netloc.decode('ascii')}/"
         self.api_key = api_key
         self.max_retries = max_retries
         self.max_retry_time = max_retry_time
@@ -434,11 +505,11 @@ class ApiClient:
                 method, path, params=params, json=json, headers=headers
             )
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-            detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-            error = TransportError(scrub(f"{method} {path}: {detail}", secrets))
             never_sent = isinstance(
                 exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout
             )
+            detail = _transport_failure(exc, self._origin, connecting=never_sent)
+            error = TransportError(scrub(f"{method} {path}: {detail}", secrets))
             raise _Retryable(error, None, ambiguous=not never_sent) from None
         if response.status_code in RETRYABLE_STATUSES:
             retry_after = parse_retry_after(response.headers.get("retry-after"))

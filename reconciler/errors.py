@@ -25,6 +25,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from reconciler.escaping import for_terminal, path_for_terminal
+
 
 class ReconcilerError(Exception):
     """Base of every error reconciler raises on purpose."""
@@ -42,9 +44,11 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
+        """``file:line:col: message``, one line whatever the file name and message hold."""
+        file, message = path_for_terminal(self.file), for_terminal(self.message)
         if self.line <= 0:
-            return f"{self.file}: {self.message}"
-        return f"{self.file}:{self.line}:{self.column}: {self.message}"
+            return f"{file}: {message}"
+        return f"{file}:{self.line}:{self.column}: {message}"
 
 
 class ManifestError(ReconcilerError):

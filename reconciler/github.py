@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from reconciler.errors import Problem
+from reconciler.escaping import for_terminal
 from reconciler.plan import Plan
 
 
@@ -17,10 +18,17 @@ def is_github_actions(environ: Mapping[str, str]) -> bool:
 
 
 def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """A command's message: ``%``, CR and LF percent-encoded as the runner decodes them.
+
+    Every other control or bidi character, and the legacy ``##[`` marker, is
+    shown escaped (``for_terminal``): the command stays one line, and reads as it is.
+    """
+    encoded = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return for_terminal(encoded)
 
 
 def _escape_property(text: str) -> str:
+    """A property value (``file``, ``title``): as data, plus ``:`` and ``,``."""
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
@@ -33,7 +41,12 @@ def annotation(
     col: int = 0,
     title: str | None = None,
 ) -> str:
-    """One workflow command, e.g. ``::error file=a.yaml,line=3,col=5::message``."""
+    """One workflow command, e.g. ``::error file=a.yaml,line=3,col=5::message``.
+
+    ``message``, ``file`` and ``title`` may be untrusted: they are escaped here.
+    A file name with a bidi or control character other than CR and LF is
+    shown escaped, so such an annotation is not attached to its file.
+    """
     properties = []
     if file:
         properties.append(f"file={_escape_property(file)}")

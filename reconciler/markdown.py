@@ -4,12 +4,20 @@ A summary line, a table of actions, and each integration's field diff folded
 in ``<details>``. Whatever the plan's size, the text stays under
 ``MAX_CHARS`` and says what it left out; deletes and replaces are listed first
 so that a cut never hides them.
+
+Every untrusted string (file names, slugs, paths, values, reasons, warnings)
+goes through ``for_terminal`` (no raw newline, control or bidi character) and
+then the escaping of where it lands: ``cell`` for text, ``code`` for a code
+span; the diff bodies are fenced, with a fence longer than any run of
+backticks inside.
 """
 
 from __future__ import annotations
 
+import html
 import re
 
+from reconciler.escaping import for_terminal
 from reconciler.plan import Action, ActionKind, Plan
 from reconciler.render import DESTROYS, Target, format_value
 
@@ -21,13 +29,51 @@ SYMBOLS = {
     ActionKind.DELETE: "🗑️ **delete**",
 }
 _CELL_ESCAPES = str.maketrans(
-    {"|": "\\|", "<": "&lt;", ">": "&gt;", "&": "&amp;", "`": "\\`", "*": "\\*", "_": "\\_"}
+    {
+        "\\": "\\\\",
+        "|": "\\|",
+        "<": "&lt;",
+        ">": "&gt;",
+        "&": "&amp;",
+        "`": "\\`",
+        "*": "\\*",
+        "_": "\\_",
+        "~": "\\~",
+        "[": "\\[",
+        "]": "\\]",
+    }
 )
 
 
 def cell(text: str) -> str:
-    """Text made safe for one Markdown table cell (or an HTML summary)."""
-    return " ".join(text.translate(_CELL_ESCAPES).split())
+    """Untrusted text made safe for Markdown, one table cell or one line.
+
+    Controls and bidi characters are shown escaped (``for_terminal``: no raw
+    newline), then Markdown and HTML specials are escaped: no cell split, no
+    tag, no link, no emphasis.
+    """
+    return " ".join(for_terminal(text).translate(_CELL_ESCAPES).split())
+
+
+def code(text: str, *, in_table: bool = False) -> str:
+    """Untrusted text as a code span (``for_terminal`` first).
+
+    The delimiter is one backtick longer than any run inside, as CommonMark
+    allows. ``in_table``: ``|`` is escaped, since a table splits a cell at a
+    bare ``|`` even in a code span (and shows ``\\|`` there as ``|``).
+    """
+    shown = for_terminal(text)
+    if in_table:
+        shown = shown.replace("|", "\\|")
+    longest = max((len(run) for run in re.findall(r"`+", shown)), default=0)
+    ticks = "`" * (longest + 1)
+    pad = " " if shown.startswith("`") or shown.endswith("`") else ""
+    return f"{ticks}{pad}{shown}{pad}{ticks}"
+
+
+def _html(text: str) -> str:
+    """Untrusted text inside an HTML block (``<summary>``), where Markdown is not read."""
+    return html.escape(for_terminal(text), quote=False)
 
 
 def summary_text(plan: Plan) -> str:
@@ -49,7 +95,7 @@ def _review_order(plan: Plan) -> list[Action]:
 
 
 def _row(action: Action) -> str:
-    changes = ", ".join(f"`{f.path}`" for f in action.fields[:8])
+    changes = ", ".join(code(f.path, in_table=True) for f in action.fields[:8])
     if len(action.fields) > 8:
         changes += f" and {len(action.fields) - 8} more"
     if action.destructive:
@@ -57,7 +103,8 @@ def _row(action: Action) -> str:
         if action.kind is ActionKind.REPLACE and action.reason:
             warning += f" ({cell(action.reason)})"
         changes = f"{warning}; {changes}" if changes else warning
-    return f"| {SYMBOLS[action.kind]} | `{action.slug}` | {action.ownership} | {changes} |"
+    slug = code(action.slug, in_table=True)
+    return f"| {SYMBOLS[action.kind]} | {slug} | {cell(action.ownership)} | {changes} |"
 
 
 def _fence(body: str) -> str:
@@ -68,20 +115,22 @@ def _fence(body: str) -> str:
 def _details(action: Action) -> str:
     lines: list[str] = []
     for change in action.fields:
+        path = for_terminal(change.path)
         after = format_value(change.after, change.sensitive)
         if action.kind is ActionKind.CREATE and change.before is None:
-            lines.append(f"+ {change.path}: {after}")
+            lines.append(f"+ {path}: {after}")
             continue
-        lines.append(f"- {change.path}: {format_value(change.before, change.sensitive)}")
+        lines.append(f"- {path}: {format_value(change.before, change.sensitive)}")
         note = "  # forces replacement" if change.forces_replacement else ""
-        lines.append(f"+ {change.path}: {after}{note}")
+        lines.append(f"+ {path}: {after}{note}")
     if action.kind is ActionKind.DELETE:
-        lines.append(f"- {action.slug} ({action.ownership}): {action.reason or 'deleted'}")
+        slug, ownership = for_terminal(action.slug), for_terminal(action.ownership)
+        lines.append(f"- {slug} ({ownership}): {for_terminal(action.reason or 'deleted')}")
     body = "\n".join(lines)
     fence = _fence(body)
     title = f"{action.kind.value} {action.slug} ({action.ownership})"
     return (
-        f"<details><summary>{cell(title)}</summary>\n\n{fence}diff\n{body}\n{fence}\n\n</details>"
+        f"<details><summary>{_html(title)}</summary>\n\n{fence}diff\n{body}\n{fence}\n\n</details>"
     )
 
 
@@ -99,8 +148,8 @@ def render_markdown(
         if len(target.files) > 20:
             files += f" and {len(target.files) - 20} more"
         head += [
-            f"Target: {cell(target.api_url)} (API key `{target.api_key_hint}`) · "
-            f"Manifests: {files}",
+            f"Target: {cell(target.api_url)} (API key {code(target.api_key_hint)}) · "
+            f"Manifests: {files} · Policy: {cell(target.policy)}",
             "",
         ]
     head += [f"**Plan:** {summary_text(plan)}", ""]
@@ -161,6 +210,6 @@ def _unmanaged_section(plan: Plan) -> str:
     if not plan.unmanaged:
         return ""
     shown = plan.unmanaged[:50]
-    names = ", ".join(f"`{slug}` ({ownership})" for slug, ownership in shown)
+    names = ", ".join(f"{code(slug)} ({cell(ownership)})" for slug, ownership in shown)
     more = f" and {len(plan.unmanaged) - len(shown)} more" if len(plan.unmanaged) > 50 else ""
     return f"**Unmanaged** (in WorkOS, not in the manifest; left alone): {names}{more}."

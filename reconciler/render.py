@@ -1,4 +1,9 @@
-"""Renderers: turn a Plan (or an apply result) into text. They never print."""
+"""Renderers: turn a Plan (or an apply result) into text. They never print.
+
+Slugs, paths, values, reasons, warnings, file names and API messages are
+untrusted: each passes through ``for_terminal`` where it is formatted (JSON
+through ``for_json``), so that none can forge a line or reach the terminal raw.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from typing import Any
 import click
 
 from reconciler.applier import ActionResult, ApplyResult, Outcome
+from reconciler.escaping import for_json, for_terminal
 from reconciler.plan import Action, ActionKind, FieldChange, Plan
 
 SYMBOLS = {
@@ -33,15 +39,23 @@ class Target:
     api_url: str
     api_key_hint: str
     files: tuple[str, ...]
+    policy: str = "the default policy"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"api_url": self.api_url, "api_key": self.api_key_hint, "files": list(self.files)}
+        return {
+            "api_url": self.api_url,
+            "api_key": self.api_key_hint,
+            "files": list(self.files),
+            "policy": self.policy,
+        }
 
 
 def render_header(target: Target) -> str:
+    files = ", ".join(for_terminal(name) for name in target.files)
     return (
-        f"Target:    {target.api_url} (API key {target.api_key_hint})\n"
-        f"Manifests: {', '.join(target.files)}"
+        f"Target:    {for_terminal(target.api_url)} (API key {for_terminal(target.api_key_hint)})\n"
+        f"Manifests: {files}\n"
+        f"Policy:    {for_terminal(target.policy)}"
     )
 
 
@@ -50,18 +64,24 @@ def _style(text: str, color: bool, **styles: Any) -> str:
 
 
 def format_value(value: Any, sensitive: bool = False) -> str:
-    """A field value as shown in a plan: JSON, or the masked form for secrets."""
+    """A field value as shown in a plan: JSON, or the masked form for secrets; one safe line."""
     if sensitive and isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+        return for_terminal(value)
+    return for_terminal(json.dumps(value, ensure_ascii=False, sort_keys=True))
+
+
+def _identity(slug: str, ownership: str) -> str:
+    """``slug (ownership)``, escaped: a remote slug is whatever the API answered."""
+    return f"{for_terminal(slug)} ({for_terminal(ownership)})"
 
 
 def _field_line(change: FieldChange, kind: ActionKind, color: bool) -> str:
     after = format_value(change.after, change.sensitive)
+    path = for_terminal(change.path)
     if kind is ActionKind.CREATE and change.before is None:
-        return f"      {_style('+', color, fg='green')} {change.path}: {after}"
+        return f"      {_style('+', color, fg='green')} {path}: {after}"
     before = format_value(change.before, change.sensitive)
-    line = f"      {_style('~', color, fg='yellow')} {change.path}: {before} → {after}"
+    line = f"      {_style('~', color, fg='yellow')} {path}: {before} → {after}"
     if change.forces_replacement:
         line += _style("  # forces replacement", color, fg="red")
     return line
@@ -69,13 +89,14 @@ def _field_line(change: FieldChange, kind: ActionKind, color: bool) -> str:
 
 def _action_lines(action: Action, color: bool) -> list[str]:
     symbol, colour = SYMBOLS[action.kind]
-    name = f"{action.slug} ({action.ownership})"
+    name = _identity(action.slug, action.ownership)
     head = f"  {_style(symbol, color, fg=colour, bold=True)} {_style(name, color, bold=True)}"
     head += f" {HEADLINES[action.kind]}"
+    reason = for_terminal(action.reason) if action.reason else None
     if action.kind is ActionKind.REPLACE:
-        head += f" ({action.reason}; {DESTROYS})"
+        head += f" ({reason}; {DESTROYS})"
     elif action.kind is ActionKind.DELETE:
-        head += f" ({action.reason}; {DESTROYS})" if action.reason else f" ({DESTROYS})"
+        head += f" ({reason}; {DESTROYS})" if reason else f" ({DESTROYS})"
     return [head, *(_field_line(change, action.kind, color) for change in action.fields)]
 
 
@@ -89,7 +110,7 @@ def render_text(plan: Plan, *, color: bool = False, target: Target | None = None
     """The plan for a terminal or a CI log, in the spirit of Terraform."""
     lines: list[str] = [render_header(target), ""] if target else []
     for warning in plan.warnings:
-        lines.append(_style(f"Warning: {warning}", color, fg="yellow"))
+        lines.append(_style(f"Warning: {for_terminal(warning)}", color, fg="yellow"))
     if plan.warnings:
         lines.append("")
     if plan.has_changes:
@@ -107,30 +128,30 @@ def render_text(plan: Plan, *, color: bool = False, target: Target | None = None
     if plan.unmanaged:
         lines.append("Unmanaged (in WorkOS but not in the manifest; left alone):")
         for slug, ownership in plan.unmanaged:
-            lines.append(f"  {_style('?', color, fg='cyan')} {slug} ({ownership})")
+            lines.append(f"  {_style('?', color, fg='cyan')} {_identity(slug, ownership)}")
         lines.append("")
     lines.append(_style(summary_line(plan), color, bold=True))
     return "\n".join(lines) + "\n"
 
 
 def render_json(plan: Plan, *, target: Target | None = None) -> str:
-    """The JSON plan (DESIGN.md keys), sorted and stable."""
+    """The JSON plan (DESIGN.md keys), sorted and stable; safe to print (``for_json``)."""
     data = plan.to_dict()
     if target:
         data["target"] = target.to_dict()
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return for_json(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)) + "\n"
 
 
 def render_result_line(result: ActionResult, color: bool = False) -> str:
-    """One line per finished action: outcome, action, identity, duration."""
+    """One line per finished action: outcome, action, identity, duration, the API's message."""
     action = result.action
-    name = f"{action.kind.value} {action.slug} ({action.ownership})"
+    name = f"{action.kind.value} {_identity(action.slug, action.ownership)}"
     if result.outcome is Outcome.SKIPPED:
         return f"{_style('skipped', color, fg='yellow')} {name}: not started"
     mark = _style("ok", color, fg="green") if result.ok else _style("FAILED", color, fg="red")
     line = f"{mark} {name} in {result.duration:.2f}s"
     if result.error:
-        line += f": {result.error}"
+        line += f": {for_terminal(result.error)}"
     return line
 
 
@@ -154,4 +175,4 @@ def render_apply_json(plan: Plan, result: ApplyResult) -> str:
         }
         for r in result.results
     ]
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return for_json(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)) + "\n"

@@ -113,3 +113,60 @@ def test_annotations_never_mix_into_json_or_markdown_on_stdout(manifest: Path) -
         app, "plan", "-f", str(manifest), "--format", "markdown", GITHUB_ACTIONS="true"
     )
     assert "::" not in markdown.stdout
+
+
+def _commands(output: str) -> list[str]:
+    """The lines the runner would read as workflow commands (``::`` after spaces, or ``##[``)."""
+    return [line for line in output.splitlines() if line.lstrip().startswith("::") or "##[" in line]
+
+
+BAD = "version: 1\nintegrations:\n  - slug: github\n    scoeps: [repo]\n"
+
+
+def test_a_file_name_cannot_inject_a_workflow_command(tmp_path: Path) -> None:
+    bad = tmp_path / "bad\n::error::pwned.yaml"
+    bad.write_text(BAD)
+    result = invoke(None, "validate", "-f", str(bad), GITHUB_ACTIONS="true")
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    escaped = f"{tmp_path}/bad\\n::error::pwned.yaml"
+    assert f"{escaped}:4:5: unknown key" in result.stderr
+    file_property = f"{tmp_path}/bad%0A::error::pwned.yaml".replace(":", "%3A")
+    commands = _commands(result.output)
+    assert len(commands) == 1  # the intended annotation, and nothing else
+    assert commands[0].startswith(
+        f"::error file={file_property},line=4,col=5,title=reconciler validate::unknown key"
+    )
+
+
+def test_a_relative_file_name_cannot_start_a_workflow_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("::error::pwned.yaml").write_text(BAD)
+    result = invoke(None, "validate", "-f", "::error::pwned.yaml", GITHUB_ACTIONS="true")
+    assert result.exit_code == 1
+    assert "./::error::pwned.yaml:4:5: unknown key" in result.stderr
+    commands = _commands(result.output)
+    assert len(commands) == 1
+    assert commands[0].startswith("::error file=%3A%3Aerror%3A%3Apwned.yaml,line=4,col=5,")
+
+
+def test_annotations_escape_bidi_and_controls_in_message_and_properties() -> None:
+    line = annotation(
+        "error", "x\u202ey\x1b[2J ##[warning]z", file="a\u2066\n.yaml", title="t\u200e"
+    )
+    assert line == (
+        "::error file=a\\u2066%0A.yaml,title=t\\u200e::x\\u202ey\\x1b[2J ##\\x5bwarning]z"
+    )
+
+
+def test_unmanaged_slugs_from_the_api_cannot_break_out_of_their_annotation() -> None:
+    from reconciler.github import unmanaged_annotations
+    from reconciler.plan import Plan
+
+    lines = unmanaged_annotations(Plan(unmanaged=(("evil\n::error::pwned\u202e", "user"),)))
+    assert len(lines) == 1
+    assert lines[0].startswith(
+        "::warning title=unmanaged integration::evil%0A::error::pwned\\u202e (user) exists"
+    )

@@ -97,3 +97,41 @@ def test_small_limit_cuts_details_first() -> None:
     assert len(text) <= len(full) - 100
     assert "details of" in text and "left out" in text
     assert text.count("| ✏️ update |") == 1  # the table itself is whole
+
+
+def test_untrusted_text_is_escaped_everywhere_in_the_markdown_plan() -> None:
+    from reconciler.markdown import cell, code
+
+    result = plan(
+        desired_state(
+            desired(
+                slug="slack",
+                description="\x1b[2J\u202e ##[error]x",
+                credentials={"type": "organization"},
+            ),
+            prune=True,
+        ),
+        [remote("gone|x\n</summary><img src=x>`"), remote("other\u2066", "organization")],
+    )
+    result = Plan(
+        actions=result.actions,
+        unmanaged=(("un\nmanaged`", "user"),),
+        warnings=("shared\n> [!CAUTION]\n# heading",),
+    )
+    target = Target("https://api.workos.com", "sk_…1234", ("a\n# b.yaml", "c\u202e.yaml"))
+    text = render_markdown(result, target=target)
+    assert not re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", text)
+    assert "##[" not in text and "\n#" not in text.replace("\n### reconciler plan", "")
+    assert "Manifests: a\\\\n# b.yaml, c\\\\u202e.yaml" in text
+    assert "> shared\\\\n&gt; \\[!CAUTION\\]\\\\n# heading" in text
+    assert '+ description: "\\u001b[2J\\u202e ##\\x5berror]x"' in text  # in the fenced diff
+    assert "| 🗑️ **delete** | `` gone\\|x\\n</summary><img src=x>` `` | user |" in text
+    assert "- gone|x\\n</summary><img src=x>` (user): not in the manifest" in text
+    assert "<summary>delete gone|x\\n&lt;/summary&gt;&lt;img src=x&gt;` (user)</summary>" in text
+    assert "`other\\u2066`" in text
+    assert "`` un\\nmanaged` `` (user)" in text
+    for line in text.splitlines():
+        if line.startswith("| "):
+            assert line.count(" | ") == 3, line
+    assert cell("a\tb\r\nc") == "a\\\\tb\\\\r\\\\nc"
+    assert code("a`b") == "``a`b``" and code("x|y", in_table=True) == "`x\\|y`"

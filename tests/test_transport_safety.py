@@ -88,6 +88,32 @@ def test_https_anywhere_and_plain_http_to_loopback_are_accepted(url: str) -> Non
     assert check_base_url(url) == url.rstrip("/")
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:99999",
+        "http://[::1]:65536",
+        "http://localhost:0",
+        "https://api.workos.com:-443",
+        "https://api.workos.com:x",
+        "https://api.workos.com:99999999999999999999",
+        "https://",
+        "https://:443",
+        "https://xn--zz.com",
+        "https://api.workos.com\n",
+        " https://api.workos.com",
+        "https://api.workos.com/a b",
+        "https://api\u202e.workos.com",
+        "https://api_workos!.com",
+    ],
+)
+def test_a_malformed_url_is_a_config_error_never_a_crash(url: str) -> None:
+    with pytest.raises(ConfigError, match="API URL"):
+        check_base_url(url)
+    with pytest.raises(ConfigError, match="API URL"):
+        ApiClient(api_key=API_KEY, base_url=url)
+
+
 def test_credentials_in_the_url_are_refused_without_being_repeated() -> None:
     for url in ("https://user:hunter2pass@api.workos.com", "http://sk_live_x:@127.0.0.1:8787"):
         with pytest.raises(ConfigError) as caught:
