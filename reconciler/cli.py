@@ -23,6 +23,7 @@ from click.core import ParameterSource
 from reconciler import __version__
 from reconciler.console import Progress, color_enabled, configure_logging
 from reconciler.errors import ApplyFailedError, ConfigError, ManifestError, ReconcilerError
+from reconciler.escaping import for_terminal
 from reconciler.secrets import Redactor
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ def handle_errors(command: F) -> F:
             click.echo(f"Error: the manifest has {count} problem{'s' * (count != 1)}.", err=True)
             sys.exit(error.exit_code)
         except ReconcilerError as error:
-            click.echo(_runtime().redactor.redact(f"Error: {error}"), err=True)
+            click.echo(_runtime().redactor.redact(f"Error: {for_terminal(str(error))}"), err=True)
             sys.exit(error.exit_code)
 
     return cast(F, wrapper)
@@ -370,7 +371,9 @@ def plan(
         except OSError as error:
             raise ConfigError(f"cannot write the plan to {out}: {error.strerror}") from None
         click.echo(
-            f"Saved the plan to {out}: apply it with `reconciler apply --plan {out}`.", err=True
+            f"Saved the plan to {for_terminal(out)}: apply it with "
+            f"`reconciler apply --plan {for_terminal(out)}`.",
+            err=True,
         )
     if detailed_exitcode and result.has_changes:
         sys.exit(EXIT_CHANGES)
@@ -550,11 +553,11 @@ def export(api_url: str, max_requests_per_minute: float, out: str | None, force:
             raise ConfigError(f"{out} exists: pass --force to overwrite it") from None
         except OSError as error:
             raise ConfigError(f"cannot write {out}: {error.strerror}") from None
-        click.echo(f"Wrote {len(remote)} integrations to {out}.", err=True)
+        click.echo(f"Wrote {len(remote)} integrations to {for_terminal(out)}.", err=True)
     else:
         click.echo(result.text, nl=False)
     for warning in result.warnings:
-        click.echo(f"Warning: {warning}", err=True)
+        click.echo(f"Warning: {for_terminal(warning)}", err=True)
     note = secret_note(result)
     if note:
         click.echo(note, err=True)
