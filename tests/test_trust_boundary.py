@@ -79,7 +79,8 @@ def _canaries_absent(*texts: str) -> None:
 
 
 def _cli(app: FastAPI | None, *args: str, **env: str) -> Result:
-    return invoke(app, *args, **{**CANARY_ENV, **env})
+    environment: dict[str, Any] = {**CANARY_ENV, **env}
+    return invoke(app, *args, **environment)
 
 
 def _every_output(result: Result, directory: Path) -> list[str]:
