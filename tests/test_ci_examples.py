@@ -4,26 +4,48 @@ Each ``reconciler ...`` invocation in a workflow's shell steps (or the
 pre-commit hook's entry) is checked against the click CLI: the subcommand
 must exist, and so must each option, except those in ``EXPECTED_SOON``
 (being built now) while they are still missing.
+
+The examples also follow the trust model (the manifest is untrusted, the
+policy file is not): shipped manifests read only what the default policy
+allows, the example policy allows what the production manifests read, the
+plan jobs get a plan key and only the variables the policy allows, every
+command runs under the policy, which CODEOWNERS covers, and apply runs from
+the default branch with the production key behind a protected environment.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
+from collections.abc import Iterator
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 import pytest
 import yaml
 
 from reconciler.cli import cli
+from reconciler.errors import ManifestError
+from reconciler.loader import load
+from reconciler.policy import load_policy
 from reconciler.yamlsource import parse
 
 ROOT = Path(__file__).resolve().parent.parent
 GITHUB = ROOT / "examples" / "ci" / "github-actions.yml"
 GITLAB = ROOT / "examples" / "ci" / "gitlab-ci.yml"
 HOOKS = ROOT / ".pre-commit-hooks.yaml"
+EXAMPLES = ROOT / "examples"
+POLICY = EXAMPLES / "ci" / "reconciler-policy.yaml"
+CODEOWNERS = EXAMPLES / "ci" / "CODEOWNERS"
+PRODUCTION_MANIFESTS = (
+    EXAMPLES / "environments" / "base",
+    EXAMPLES / "environments" / "production",
+)
+DEFAULT_ENV_GLOBS = ["RECONCILER_*"]
 EXPECTED_SOON = {"--out", "--plan", "--environment"}
 EXPECTED_SOON_VALUES = {("--format", "markdown")}
 _SEPARATORS = {";", "&&", "||", "|", "&", "(", ")", "$("}
@@ -225,3 +247,341 @@ def test_pre_commit_hook() -> None:
         assert files.search(path), path
     for path in (".pre-commit-config.yaml", "README.md", "docs/integrations.md"):
         assert not files.search(path), path
+
+
+# --- the trust model ----------------------------------------------------------------
+
+_ENV_REFERENCE = re.compile(r"\$\{env:([^}:]*)(?::-([^}]*))?\}")
+_FILE_REFERENCE = re.compile(r"\$\{file:([^}]*)\}")
+_RUNS_RECONCILER = re.compile(r"(?:^|[\s;&|(])reconciler\s+(?:validate|plan|apply|export)\b")
+_URL_KEYS = ("authorization_url", "token_url", "refresh_token_url")
+
+
+def _strings(value: Any) -> Iterator[tuple[str, str]]:
+    """Every string of a YAML document, with the key it is the value of."""
+    stack: list[tuple[str, Any]] = [("", value)]
+    while stack:
+        key, item = stack.pop()
+        if isinstance(item, str):
+            yield key, item
+        elif isinstance(item, dict):
+            stack.extend((str(k), v) for k, v in item.items())
+        elif isinstance(item, list):
+            stack.extend((key, v) for v in item)
+
+
+def _manifests(*roots: Path) -> list[Path]:
+    found: list[Path] = []
+    for root in roots:
+        paths = [root] if root.is_file() else sorted(root.rglob("*.y*ml"))
+        found.extend(path for path in paths if path.suffix in (".yaml", ".yml"))
+    return found
+
+
+def _env_names(*roots: Path) -> set[str]:
+    return {
+        match.group(1)
+        for path in _manifests(*roots)
+        for _, text in _strings(_load(path))
+        for match in _ENV_REFERENCE.finditer(text)
+    }
+
+
+def _unset_value(text: str) -> str:
+    """A field's value when its variable is unset: a reference's default, or the text."""
+    match = _ENV_REFERENCE.fullmatch(text)
+    return text if match is None else match.group(2) or ""
+
+
+def _allowed(name: str, globs: list[str]) -> bool:
+    return name != "WORKOS_API_KEY" and any(fnmatchcase(name, glob) for glob in globs)
+
+
+def _env_globs(policy: dict[str, Any]) -> list[str]:
+    globs: list[str] = policy.get("references", {}).get("env", DEFAULT_ENV_GLOBS)
+    return globs
+
+
+def _url_allowed(url: str, patterns: list[str]) -> bool:
+    """Per DESIGN.md: https only, the host matched label by label, the path apart."""
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname:
+        return False
+    labels = parts.hostname.split(".")
+    for pattern in patterns:
+        wanted = urlsplit(pattern)
+        assert wanted.scheme == "https" and wanted.hostname, pattern
+        wanted_labels = wanted.hostname.split(".")
+        same_host = len(labels) == len(wanted_labels) and all(
+            fnmatchcase(label, glob) for label, glob in zip(labels, wanted_labels, strict=True)
+        )
+        if same_host and fnmatchcase(parts.path or "/", wanted.path or "/"):
+            return True
+    return False
+
+
+def _codeowners(text: str) -> list[tuple[re.Pattern[str], list[str]]]:
+    """CODEOWNERS rules (gitignore-style patterns) as regexes over repository paths."""
+    rules: list[tuple[re.Pattern[str], list[str]]] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        pattern, *owners = line.split()
+        anchored = pattern.startswith("/") or "/" in pattern.rstrip("/")
+        body = re.escape(pattern.strip("/"))
+        body = body.replace(r"\*\*", ".*").replace(r"\*", "[^/]*").replace(r"\?", "[^/]")
+        prefix = "" if anchored else "(?:.*/)?"
+        rules.append((re.compile(f"{prefix}{body}(?:/.*)?"), owners))
+    return rules
+
+
+def _owners(path: str, rules: list[tuple[re.Pattern[str], list[str]]]) -> list[str]:
+    """The owners of ``path``: the last matching rule wins, as on GitHub and GitLab."""
+    owners: list[str] = []
+    for pattern, rule_owners in rules:
+        if pattern.fullmatch(path):
+            owners = rule_owners
+    return owners
+
+
+def _runs_reconciler(script: str) -> bool:
+    return bool(_RUNS_RECONCILER.search(script))
+
+
+def _under_policy(arguments: list[str], environment: dict[str, Any]) -> bool:
+    return "--policy" in arguments or bool(environment.get("RECONCILER_POLICY"))
+
+
+def test_shipped_manifests_follow_the_default_policy() -> None:
+    """Every example reads only ``RECONCILER_*`` variables and files in its own tree."""
+    manifests = _manifests(EXAMPLES / "integrations.yaml", EXAMPLES / "environments")
+    assert len(manifests) == 6
+    names = _env_names(*manifests)
+    assert names, "the examples show ${env:} references"
+    assert all(_allowed(name, DEFAULT_ENV_GLOBS) for name in names), sorted(names)
+    files = 0
+    for manifest in manifests:
+        for _, text in _strings(_load(manifest)):
+            for match in _FILE_REFERENCE.finditer(text):
+                files += 1
+                real = os.path.realpath(manifest.parent / match.group(1))
+                assert real.startswith(str(manifest.parent.resolve()) + os.sep), match.group(0)
+                assert Path(real).is_file(), match.group(0)
+    assert files, "the examples show a ${file:} reference"
+
+
+def test_the_demo_sets_what_the_example_reads() -> None:
+    demo = (EXAMPLES / "demo.sh").read_text(encoding="utf-8")
+    exported = set(re.findall(r"^export ([A-Z_][A-Z0-9_]*)=", demo, re.MULTILINE))
+    assert _env_names(EXAMPLES / "integrations.yaml") <= exported
+    for_manifests = {name for name in exported if not name.startswith("WORKOS_")}
+    assert for_manifests and all(_allowed(name, DEFAULT_ENV_GLOBS) for name in for_manifests)
+
+
+def test_example_policy_format() -> None:
+    """The example policy is version 1 of DESIGN.md's format and loosens nothing."""
+    policy = _load(POLICY)
+    assert set(policy) <= {"version", "environment", "references", "custom_provider_urls", "safety"}
+    assert policy["version"] == 1 and policy["version"] is not True
+    assert policy["environment"] == "production"
+    references, safety = policy["references"], policy["safety"]
+    assert set(references) <= {"env", "files"}
+    assert all(re.fullmatch(r"[A-Za-z0-9_*?]+", glob) for glob in references["env"])
+    assert not any(fnmatchcase("WORKOS_API_KEY", glob) for glob in references["env"])
+    assert all(glob.startswith("RECONCILER_") for glob in references["env"])
+    assert isinstance(references["files"], list)
+    assert all(pattern.startswith("https://") for pattern in policy["custom_provider_urls"])
+    assert set(safety) <= {"protect", "allow_prune", "max_delete_fraction"}
+    for pattern in safety["protect"]:
+        slug, _, ownership = pattern.partition("/")
+        assert slug and ownership in ("", "user", "organization"), pattern
+    assert safety["allow_prune"] is False
+    assert 0 <= safety["max_delete_fraction"] <= 0.3
+    header = POLICY.read_text(encoding="utf-8")
+    for ci in (GITHUB, GITLAB):
+        where = _load(ci).get("env") or _load(ci)["variables"]
+        assert where["RECONCILER_POLICY"] in header, f"{POLICY.name} says where {ci.name} wants it"
+
+
+def test_example_policy_loads_and_admits_the_production_manifests() -> None:
+    """The policy loader accepts the example, and the production manifests load under it."""
+    loaded = load_policy(POLICY)
+    assert loaded.environment == "production"
+    assert loaded.env_refusal("WORKOS_API_KEY") is not None
+    assert loaded.env_refusal("AWS_SECRET_ACCESS_KEY") is not None
+    environ = {name: f"{name.lower()}-0001" for name in _env_names(*PRODUCTION_MANIFESTS)}
+    environ.pop("RECONCILER_ACME_CRM_AUTHORIZATION_URL")  # unset in production: the defaults
+    environ.pop("RECONCILER_ACME_CRM_TOKEN_URL")
+    desired = load(list(PRODUCTION_MANIFESTS), policy=loaded, environ=environ)
+    assert desired.settings.environment == loaded.environment
+    elsewhere = "https://crm.evil.example/oauth/token"
+    with pytest.raises(ManifestError, match="not allowed by policy") as refused:
+        load(
+            list(PRODUCTION_MANIFESTS),
+            policy=loaded,
+            environ={**environ, "RECONCILER_ACME_CRM_TOKEN_URL": elsewhere},
+        )
+    assert elsewhere not in str(refused.value), "a referenced value is never echoed"
+
+
+def test_example_policy_allows_what_production_reads() -> None:
+    policy = _load(POLICY)
+    globs = _env_globs(policy)
+    names = _env_names(*PRODUCTION_MANIFESTS)
+    assert names and all(_allowed(name, globs) for name in names), sorted(names)
+    urls = [
+        _unset_value(text)
+        for path in _manifests(*PRODUCTION_MANIFESTS)
+        for key, text in _strings(_load(path))
+        if key in _URL_KEYS
+    ]
+    assert urls and all(_url_allowed(url, policy["custom_provider_urls"]) for url in urls), urls
+    assert not _url_allowed("https://evil.example/oauth/token", policy["custom_provider_urls"])
+    assert not _url_allowed("http://crm.acme.example/oauth/token", policy["custom_provider_urls"])
+
+
+def test_codeowners_matching() -> None:
+    rules = _codeowners("*.md @docs\n/.github/ @ci\n/.github/x.yaml @sec\nlib/**/a @a\n")
+    assert _owners("README.md", rules) == ["@docs"]
+    assert _owners("docs/guide.md", rules) == ["@docs"]
+    assert _owners(".github/workflows/w.yml", rules) == ["@ci"]
+    assert _owners(".github/x.yaml", rules) == ["@sec"]
+    assert _owners("lib/b/c/a", rules) == ["@a"]
+    assert _owners("src/.github/x.yaml", rules) == []
+
+
+def test_codeowners_example_covers_the_trusted_paths() -> None:
+    rules = _codeowners(CODEOWNERS.read_text(encoding="utf-8"))
+    assert rules and all(owners for _, owners in rules)
+    assert all(owner.startswith("@") for _, owners in rules for owner in owners)
+    workflow, pipeline = _load(GITHUB), _load(GITLAB)
+    (workflow_path,) = [
+        path
+        for path in workflow["on"]["pull_request"]["paths"]
+        if path.startswith(".github/")
+        if path.endswith((".yml", ".yaml")) and "/workflows/" in path
+    ]
+    trusted = {
+        workflow["env"]["RECONCILER_POLICY"]: "the GitHub policy",
+        workflow_path: "the GitHub workflow",
+        pipeline["variables"]["RECONCILER_POLICY"]: "the GitLab policy",
+        ".gitlab-ci.yml": "the GitLab pipeline",
+        ".github/CODEOWNERS": "GitHub's CODEOWNERS itself",
+        ".gitlab/CODEOWNERS": "GitLab's CODEOWNERS itself",
+    }
+    manifest_owners = _owners("integrations/production/integrations.yaml", rules)
+    for path, what in trusted.items():
+        owners = _owners(path, rules)
+        assert owners, f"CODEOWNERS leaves {what} ({path}) without an owner"
+        assert not set(owners) & set(manifest_owners), f"{what} is owned like the manifests"
+
+
+def test_github_actions_follows_the_trust_model() -> None:
+    workflow = _load(GITHUB)
+    policy_globs = _env_globs(_load(POLICY))
+    assert "pull_request_target" not in workflow["on"]
+    assert "workflow_run" not in workflow["on"]
+    policy_path = workflow["env"]["RECONCILER_POLICY"]
+    assert policy_path.startswith(".github/")
+    for event in ("pull_request", "push"):
+        assert policy_path in workflow["on"][event]["paths"], f"a policy change runs {event}"
+    assert not any("secrets." in str(value) for value in workflow["env"].values())
+    production_key = "${{ secrets.WORKOS_API_KEY }}"
+    jobs = workflow["jobs"]
+
+    for name, job in jobs.items():
+        env = {**workflow["env"], **job.get("env", {})}
+        if re.search(r"secrets\.WORKOS_API_KEY\b", repr(job)):
+            assert job.get("environment") == "production", f"{name} gets the production key"
+            assert "refs/heads/main" in job["if"] and "push" in job["if"], name
+        for step in job["steps"]:
+            if step.get("uses", "").startswith("actions/checkout@"):
+                with_ = step.get("with", {})
+                assert with_.get("persist-credentials") is False, f"{name}: {step}"
+                assert "head" not in str(with_.get("ref", "")), f"{name} checks out the PR head"
+            if not _runs_reconciler(step.get("run", "")):
+                continue
+            step_env = {**env, **step.get("env", {})}
+            assert not {"GH_TOKEN", "GITHUB_TOKEN"} & set(step_env), f"{name}: {step['name']}"
+            for arguments in reconciler_commands(step["run"]):
+                assert _under_policy(arguments, step_env), f"{name}: {arguments} without policy"
+
+    plan_job, apply_job, drift_job = jobs["plan"], jobs["apply"], jobs["drift"]
+    assert "environment" not in plan_job
+    assert plan_job["permissions"] == {"contents": "read", "pull-requests": "write"}
+    for job in (plan_job, drift_job):
+        assert job["env"]["WORKOS_API_KEY"] == "${{ secrets.WORKOS_PLAN_API_KEY }}"
+        from_store = [
+            variable
+            for variable, value in job["env"].items()
+            if "secrets." in str(value) or "vars." in str(value)
+        ]
+        assert all(
+            _allowed(variable, policy_globs)
+            for variable in from_store
+            if variable != "WORKOS_API_KEY"
+        ), from_store
+        used = set(re.findall(r"secrets\.([A-Za-z0-9_]+)", repr(job))) - {"WORKOS_PLAN_API_KEY"}
+        assert all(_allowed(secret, policy_globs) for secret in used), used
+    assert "refs/heads/main" in drift_job["if"]
+    assert apply_job["env"]["WORKOS_API_KEY"] == production_key
+
+    steps = plan_job["steps"]
+    first_reconciler = min(
+        i for i, step in enumerate(steps) if _runs_reconciler(step.get("run", ""))
+    )
+    (base_checkout,) = [
+        i
+        for i, step in enumerate(steps)
+        if "pull_request.base" in str(step.get("with", {}).get("ref", ""))
+    ]
+    checkout = steps[base_checkout]["with"]
+    assert checkout["sparse-checkout"] in (policy_path, "${{ env.RECONCILER_POLICY }}")
+    (copy,) = [
+        i
+        for i, step in enumerate(steps)
+        if "cp " in step.get("run", "") and "$RECONCILER_POLICY" in step.get("run", "")
+    ]
+    assert base_checkout < copy < first_reconciler, "the base branch's policy is used"
+
+
+def test_gitlab_ci_follows_the_trust_model() -> None:
+    pipeline = _load(GITLAB)
+    policy_globs = _env_globs(_load(POLICY))
+    variables = pipeline["variables"]
+    policy_path = variables["RECONCILER_POLICY"]
+    assert "WORKOS_API_KEY" not in variables
+    assert not any(_allowed(name, policy_globs) for name in variables)
+    jobs = {
+        name: job for name, job in pipeline.items() if isinstance(job, dict) and "script" in job
+    }
+    for name, job in jobs.items():
+        env = {**variables, **job.get("variables", {})}
+        for script in job["script"]:
+            for arguments in reconciler_commands(script):
+                assert _under_policy(arguments, env), f"{name}: {arguments} without policy"
+
+    plan_job, apply_job, drift_job = jobs["plan"], jobs["apply"], jobs["drift"]
+    for job in (plan_job, drift_job):
+        assert "environment" not in job
+        assert job["variables"]["WORKOS_API_KEY"] == "$WORKOS_PLAN_API_KEY"
+        assert all(
+            _allowed(name, policy_globs) for name in job["variables"] if name != "WORKOS_API_KEY"
+        )
+    assert "WORKOS_API_KEY" not in apply_job.get("variables", {}), "the production key's scope"
+    assert apply_job["environment"]["name"] == "production"
+    for job in (apply_job, drift_job):
+        assert "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH" in job["rules"][0]["if"]
+    for job in (plan_job, apply_job):
+        assert policy_path in job["rules"][0]["changes"], "a policy change runs the job"
+
+    script = plan_job["script"]
+    first_reconciler = min(i for i, line in enumerate(script) if _runs_reconciler(line))
+    (fetch,) = [i for i, line in enumerate(script) if "CI_MERGE_REQUEST_TARGET_BRANCH" in line]
+    (show,) = [
+        i
+        for i, line in enumerate(script)
+        if "git show" in line and '> "$RECONCILER_POLICY"' in line
+    ]
+    assert fetch < show < first_reconciler, "the target branch's policy is used"
