@@ -43,7 +43,7 @@ from reconciler.models import (
     Settings,
     Source,
 )
-from reconciler.policy import DEFAULT_POLICY, Policy
+from reconciler.policy import DEFAULT_POLICY, Policy, inside
 from reconciler.providers import is_builtin
 from reconciler.references import RefusedValue, Resolver, Unreadable, read_bounded
 from reconciler.secrets import Redactor, Secret
@@ -250,13 +250,13 @@ def _files(
     for given in paths:
         display, path = os.fspath(given), Path(given)
         if path.is_dir():
-            inside = sorted(
+            children = sorted(
                 (c for c in path.iterdir() if c.suffix in MANIFEST_SUFFIXES and c.is_file()),
                 key=lambda child: child.name,
             )
-            if not inside:
+            if not children:
                 problems.append(Problem(display, 0, 0, "no *.yaml or *.yml manifest in directory"))
-            found.extend((os.path.join(display, child.name), child) for child in inside)
+            found.extend((os.path.join(display, child.name), child) for child in children)
         elif path.exists() or path.is_symlink():
             found.append((display, path))
         else:
@@ -265,17 +265,13 @@ def _files(
     unique = []
     for display, path in found:
         real = os.path.realpath(path)
-        if not _inside(real, os.path.realpath(path.parent)):
+        if not inside(real, os.path.realpath(path.parent)):
             message = "a symlink to a file outside its directory; refused"
             problems.append(Problem(display, 0, 0, message))
         elif real not in seen:
             seen.add(real)
             unique.append((display, path))
     return unique
-
-
-def _inside(path: str, directory: str) -> bool:
-    return path.startswith(directory.rstrip(os.sep) + os.sep)
 
 
 def _load_file(

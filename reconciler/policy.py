@@ -162,7 +162,7 @@ class Policy:
         The answer depends on the path only, never on whether the file exists.
         """
         if self.file_globs is None:
-            if _inside(real_path, manifest_dir):
+            if inside(real_path, manifest_dir):
                 return None
             return f"is not allowed by {self.name} (allowed: files inside the manifest's directory)"
         for pattern in self.file_globs:
@@ -202,7 +202,8 @@ class Policy:
 DEFAULT_POLICY: Final = Policy()
 
 
-def _inside(path: str, directory: str) -> bool:
+def inside(path: str, directory: str) -> bool:
+    """Whether ``path`` is strictly inside ``directory`` (both real, absolute paths)."""
     return path.startswith(directory.rstrip(os.sep) + os.sep)
 
 
