@@ -9,14 +9,14 @@ log=$(mktemp)
 export WORKOS_API_KEY=sk_test_emulator
 export WORKOS_BASE_URL="http://127.0.0.1:$port"
 # Demo secrets; in real use these come from your CI's secret store.
-export GITHUB_CLIENT_SECRET=demo-github-secret-b7c4
-export ACME_CRM_CLIENT_SECRET=demo-acme-secret-42aa
+export RECONCILER_GITHUB_CLIENT_SECRET=demo-github-secret-b7c4
+export RECONCILER_ACME_CRM_CLIENT_SECRET=demo-acme-secret-42aa
 
 "$bin/reconciler" emulator --port "$port" --seed examples/remote-seed.yaml 2>"$log" &
 emulator=$!
 trap 'kill $emulator 2>/dev/null || true; rm -f "$log"' EXIT
 for _ in $(seq 100); do
-  "$bin/python" -c "import httpx, sys; httpx.get('$WORKOS_BASE_URL/_emulator/stats').raise_for_status()" 2>/dev/null && break
+  "$bin/python" -c "import httpx; httpx.get('$WORKOS_BASE_URL/_emulator/stats', headers={'Authorization': 'Bearer $WORKOS_API_KEY'}).raise_for_status()" 2>/dev/null && break
   kill -0 $emulator 2>/dev/null || { cat "$log"; exit 1; }
   sleep 0.1
 done

@@ -12,9 +12,12 @@ import yaml
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 CANARIES = {
-    "GITHUB_CLIENT_SECRET": "demo-github-secret-b7c4",
-    "ACME_CRM_CLIENT_SECRET": "canary-acme-secret-Q1w2",
+    "RECONCILER_GITHUB_CLIENT_SECRET": "demo-github-secret-b7c4",
+    "RECONCILER_ACME_CRM_CLIENT_SECRET": "canary-acme-secret-Q1w2",
 }
+
+
+AUTH = {"Authorization": "Bearer sk_test_emulator"}
 
 
 def reconciler(base_url: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -36,11 +39,9 @@ def reconciler(base_url: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_examples_plan_apply_plan_over_loopback(live_emulator: str) -> None:
-    with httpx.Client(base_url=live_emulator) as http:
-        http.post("/_emulator/reset").raise_for_status()
     manifest = str(EXAMPLES / "integrations.yaml")
-    seed_env = {"Authorization": "Bearer sk_test_emulator"}
-    with httpx.Client(base_url=live_emulator, headers=seed_env) as http:
+    with httpx.Client(base_url=live_emulator, headers=AUTH) as http:
+        http.post("/_emulator/reset").raise_for_status()
         for body in yaml.safe_load((EXAMPLES / "remote-seed.yaml").read_text()):
             http.post("/data-integrations", json=body).raise_for_status()
 
@@ -53,13 +54,13 @@ def test_examples_plan_apply_plan_over_loopback(live_emulator: str) -> None:
 
     applied = reconciler(live_emulator, "apply", "-f", manifest, "--yes")
     assert applied.returncode == 0, applied.stderr + applied.stdout
-    with httpx.Client(base_url=live_emulator) as http:
+    with httpx.Client(base_url=live_emulator, headers=AUTH) as http:
         writes_after_apply = http.get("/_emulator/stats").json()["by_method"]
 
     second = reconciler(live_emulator, "apply", "-f", manifest, "--yes")
     assert second.returncode == 0
     assert "No changes." in second.stdout
-    with httpx.Client(base_url=live_emulator) as http:
+    with httpx.Client(base_url=live_emulator, headers=AUTH) as http:
         writes_now = http.get("/_emulator/stats").json()["by_method"]
     for method in ("POST", "PUT", "DELETE"):
         assert writes_now.get(method, 0) == writes_after_apply.get(method, 0)
