@@ -2,7 +2,8 @@
 
 PyYAML's event parser (libyaml's when available) feeds a composer of our own:
 YAML 1.2 core scalars (``yes`` stays a string), string keys only, no repeated
-keys, no arbitrary objects, bounded nesting and bounded alias expansion.
+keys, no arbitrary objects, bounded nesting and bounded alias expansion (in
+nodes and in characters).
 """
 
 from __future__ import annotations
@@ -27,7 +28,18 @@ from yaml.events import (
 from reconciler.errors import Problem
 
 MAX_DEPTH: Final = 64
-MAX_ALIAS_NODES: Final = 100_000
+# What aliases may add to a document, as every later stage (reference
+# interpolation, validation, secret checks) walks the expanded data: at most
+# max(250,000, the nodes composed so far) nodes and max(8 MiB, twice the
+# file's length) characters of scalars. 10,000 integrations that each merge
+# `<<: *common` stay within if the shared fields hold under 25 nodes and 800
+# characters; a 100 KB string aliased 10,000 times (1 GB) does not. 250,000
+# nodes cost what as many alias-free ones do (a 1 MB file); 8 MiB, or twice a
+# larger file, keeps a file's text work within three times its own. Characters
+# are counted: an ASCII one is a byte, others are more.
+MAX_ALIAS_NODES: Final = 250_000
+MAX_ALIAS_BYTES: Final = 8 * 2**20
+ALIAS_BYTES_PER_FILE_BYTE: Final = 2
 MERGE_KEY: Final = "<<"
 
 _TAG = "tag:yaml.org,2002:"
@@ -74,13 +86,18 @@ class Entry(NamedTuple):
 
 @dataclass(slots=True, eq=False)
 class Node:
-    """A composed node: its plain Python value, where it starts, its children."""
+    """A composed node: its plain Python value, where it starts, its children.
+
+    ``size`` counts the nodes it holds (itself included) and ``chars`` the
+    characters of their scalars (keys included), aliases expanded.
+    """
 
     mark: Mark
     value: Any = None
     entries: dict[str, Entry] | None = None
     items: list[Node] | None = None
     size: int = 1
+    chars: int = 0
 
 
 @dataclass(frozen=True)
@@ -152,7 +169,7 @@ def parse(data: bytes, file: str, *, loader: LoaderFactory = DEFAULT_LOADER) -> 
         line, column = _text_position(text, bad.start())
         message = f"character U+{ord(bad.group()):04X} is not allowed in YAML"
         return Document(file, None, [Problem(file, line, column, message)])
-    composer = _Composer(file)
+    composer = _Composer(file, max(MAX_ALIAS_BYTES, ALIAS_BYTES_PER_FILE_BYTE * len(text)))
     try:
         source = loader(text)
         try:
@@ -208,8 +225,9 @@ class _Frame:
 class _Composer:
     """Builds ``Node``s from parser events, without recursion."""
 
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, max_aliased_chars: int) -> None:
         self.file = file
+        self.max_aliased_chars = max_aliased_chars
         self.problems: list[Problem] = []
         self.anchors: dict[str, Node] = {}
         self.open_anchors: set[str] = set()
@@ -217,6 +235,7 @@ class _Composer:
         self.root: Node | None = None
         self.composed = 0
         self.aliased = 0
+        self.aliased_chars = 0
 
     def compose(self, source: EventSource) -> Node | None:
         documents = 0
@@ -245,7 +264,7 @@ class _Composer:
     def _scalar(self, event: ScalarEvent) -> Node:
         self.composed += 1
         mark = _mark(event)
-        node = Node(mark, _resolve(event))
+        node = Node(mark, _resolve(event), chars=len(event.value))
         tag = event.tag
         if tag is not None and tag != "!":
             if _tag_kind(tag) == "other":
@@ -298,6 +317,10 @@ class _Composer:
             raise self._fatal(
                 event, f"aliases expand this document beyond {MAX_ALIAS_NODES:,} nodes; refused"
             )
+        self.aliased_chars += node.chars
+        if self.aliased_chars > self.max_aliased_chars:
+            limit = f"{self.max_aliased_chars:,} bytes"
+            raise self._fatal(event, f"aliases expand this document beyond {limit}; refused")
         return node
 
     def _attach(self, node: Node) -> None:
@@ -307,6 +330,7 @@ class _Composer:
         frame = self.stack[-1]
         parent = frame.node
         parent.size += node.size
+        parent.chars += node.chars
         if parent.items is not None:
             parent.items.append(node)
         elif frame.key is None:

@@ -19,6 +19,8 @@ from pathlib import Path
 
 MIB = 2**20
 LAST_LINE = "Error: the manifest has "
+ALIASED_BYTES = "bytes; refused"
+"""The end of the refusal of a document whose aliases repeat too much text."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,37 @@ def _unknown_keys(count: int) -> Callable[[], bytes]:
     return make
 
 
+def _aliased_long_string() -> bytes:
+    # A 100 KB description, then 70,000 scopes that repeat it: a 1 MB file, 7 GB expanded.
+    head = "version: 1\nintegrations:\n  - slug: github\n"
+    head += f"    description: &big {'x' * 100_000}\n    scopes:\n"
+    return (head + "      - *big\n" * 70_000).encode()
+
+
+def _aliased_nested_lists() -> bytes:
+    # Lists of ten 100 KB strings, ten of those, ten of those...: 1 MB of file, 6 GB expanded.
+    strings = ", ".join(str(digit) * 100_000 for digit in range(10))
+    levels = [f"&l0 [{strings}]"]
+    levels += [f"&l{i} [{', '.join([f'*l{i - 1}'] * 10)}]" for i in (1, 2, 3)]
+    scopes = ", ".join(levels + ["*l3"] * 6)
+    return f"version: 1\nintegrations:\n  - slug: github\n    scopes: [{scopes}]\n".encode()
+
+
+def _aliased_descriptions() -> bytes:
+    # 4.6 MB of integrations whose description is one 100 KB string: 9 GB expanded.
+    first = f"  - slug: github\n    description: &description {'d' * 100_000}\n"
+    rest = "".join(f"  - {{slug: s{i:06}, description: *description}}\n" for i in range(96_000))
+    return f"version: 1\nintegrations:\n{first}{rest}".encode()
+
+
+def _aliased_merge_keys() -> bytes:
+    # 4.6 MB of entries merging (<<) one that carries 100 KB of text: 9 GB expanded.
+    common = f"  - &common\n    slug: common\n    description: {'c' * 100_000}\n"
+    entry = "  - {{<<: *common, slug: s{:06}, enabled: true}}\n"
+    rest = "".join(entry.format(i) for i in range(96_000))
+    return f"version: 1\nintegrations:\n{common}{rest}".encode()
+
+
 def _write_50_mb(path: Path) -> None:
     item = "  - slug: github\n    description: " + "x" * 200 + "\n"
     with path.open("w", encoding="utf-8") as handle:
@@ -103,6 +136,10 @@ _GENERATED: dict[str, tuple[Callable[[], bytes], str]] = {
     "nul-byte.yaml": (_nul_byte, "U+0000"),
     "15-mib-line.yaml": (_long_line, "unknown key 'colour'"),
     "5000-unknown-keys.yaml": (_unknown_keys(5_000), "unknown key 'key0'"),
+    "aliased-long-string.yaml": (_aliased_long_string, ALIASED_BYTES),
+    "aliased-nested-lists.yaml": (_aliased_nested_lists, ALIASED_BYTES),
+    "aliased-descriptions.yaml": (_aliased_descriptions, ALIASED_BYTES),
+    "aliased-merge-keys.yaml": (_aliased_merge_keys, ALIASED_BYTES),
 }
 _EXTRA: dict[str, tuple[Callable[[], bytes], str]] = {
     "50000-unknown-keys.yaml": (_unknown_keys(50_000), "unknown key 'key0'"),
@@ -113,6 +150,8 @@ _EXTRA: dict[str, tuple[Callable[[], bytes], str]] = {
 BIG_FILE = "50-mb.yaml"
 CASE_NAMES = [*_GENERATED, BIG_FILE]
 """The names of the cases ``write_hostile_cases`` writes by default."""
+ALIAS_BOMBS = [name for name, (_, expect) in _GENERATED.items() if expect == ALIASED_BYTES]
+"""The cases whose aliases repeat long strings (1 to 4.6 MB files, gigabytes expanded)."""
 
 
 def write_hostile_cases(directory: Path, *, extra: bool = False) -> list[HostileCase]:

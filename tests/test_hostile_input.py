@@ -1,5 +1,7 @@
 """Hostile manifests through the real CLI, each in its own process: refused with a located
-message, no traceback, no API request, and a peak RSS under 200 MB.
+message, no traceback, no API request, and a peak RSS under 200 MB. Alias bombs of long
+strings through the loader too, and a large manifest that shares fields through merge keys,
+which is not refused.
 
 Memory is asserted here; wall time is not (tests are not timed): ``python
 benchmarks/corpus.py`` measures both, for these and every case of the corpus.
@@ -8,13 +10,20 @@ benchmarks/corpus.py`` measures both, for these and every case of the corpus.
 from __future__ import annotations
 
 import os
+import re
 import sys
+import tracemalloc
 from pathlib import Path
 
 import pytest
 
+from reconciler.errors import ManifestError
+from reconciler.loader import load
+from reconciler.models import Desired
 from tests.hostile import (
+    ALIAS_BOMBS,
     CASE_NAMES,
+    MIB,
     HostileCase,
     Measured,
     refusal_problems,
@@ -25,6 +34,8 @@ from tests.hostile import (
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MEMORY_BUDGET_MB = 200.0
 CLOSED_PORT_URL = "http://127.0.0.1:9"  # nothing listens there: a request would fail loudly
+# Output is scrubbed of the key past its sk_test_: that must be no word of a temporary path.
+API_KEY = "sk_test_3f9c2a7e5d1b8406"
 
 
 @pytest.fixture(scope="module")
@@ -36,14 +47,12 @@ def hostile_cases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Hostile
 def _environ() -> dict[str, str]:
     env = {name: value for name, value in os.environ.items() if not name.startswith("WORKOS_")}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
-    env.update(
-        {"NO_COLOR": "1", "WORKOS_API_KEY": "sk_test_hostile", "WORKOS_BASE_URL": CLOSED_PORT_URL}
-    )
+    env.update({"NO_COLOR": "1", "WORKOS_API_KEY": API_KEY, "WORKOS_BASE_URL": CLOSED_PORT_URL})
     return env
 
 
-def _run(command: str, case: HostileCase, output_dir: Path) -> Measured:
-    argv = [sys.executable, "-m", "reconciler", command, "-f", str(case.path)]
+def _run(command: str, manifest: Path, output_dir: Path) -> Measured:
+    argv = [sys.executable, "-m", "reconciler", command, "-f", str(manifest)]
     return run_measured(argv, env=_environ(), cwd=REPO_ROOT, output_dir=output_dir)
 
 
@@ -58,12 +67,93 @@ def test_a_hostile_manifest_is_refused_in_bounded_memory(
     name: str, command: str, hostile_cases: dict[str, HostileCase], tmp_path: Path
 ) -> None:
     case = hostile_cases[name]
-    run = _run(command, case, tmp_path)
+    run = _run(command, case.path, tmp_path)
     assert not run.timed_out
     assert run.exit_code == 1, run.stderr[-2000:]
     assert refusal_problems(run.stderr, str(case.path)) == [], run.stderr[-2000:]
     assert case.expect in run.stderr
     assert run.stdout == ""
+    assert run.peak_rss_mb < MEMORY_BUDGET_MB, f"{run.peak_rss_mb:.0f} MB"
+
+
+ALIAS_REFUSAL = re.compile(
+    r"(\d+):(\d+): aliases expand this document beyond [\d,]+ bytes; refused"
+)
+
+
+@pytest.mark.parametrize("name", ALIAS_BOMBS)
+def test_an_alias_bomb_of_long_strings_is_refused_at_an_alias(
+    name: str, hostile_cases: dict[str, HostileCase], tmp_path: Path
+) -> None:
+    case = hostile_cases[name]
+    run = _run("validate", case.path, tmp_path)
+    assert run.exit_code == 1, run.stderr[-2000:]
+    refusal, last = run.stderr.splitlines()
+    assert refusal.startswith(f"{case.path}:")
+    located = ALIAS_REFUSAL.fullmatch(refusal.removeprefix(f"{case.path}:"))
+    assert located is not None and int(located[1]) > 3, refusal
+    assert last == "Error: the manifest has 1 problem."
+    assert run.peak_rss_mb < MEMORY_BUDGET_MB, f"{run.peak_rss_mb:.0f} MB"
+
+
+def _load_traced(paths: list[Path]) -> tuple[Desired | ManifestError, float]:
+    """What loading ``paths`` gives (or raises), and the peak of Python's allocations (MB)."""
+    outcome: Desired | ManifestError
+    tracemalloc.start()
+    try:
+        outcome = load(paths, environ={})
+    except ManifestError as error:
+        outcome = error
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return outcome, peak / MIB
+
+
+@pytest.mark.parametrize("name", ALIAS_BOMBS)
+def test_the_loader_refuses_an_alias_bomb_of_long_strings(
+    name: str, hostile_cases: dict[str, HostileCase]
+) -> None:
+    case = hostile_cases[name]
+    error, peak_mb = _load_traced([case.path])
+    assert isinstance(error, ManifestError)
+    (problem,) = error.problems
+    assert problem.file == str(case.path)
+    assert ALIAS_REFUSAL.fullmatch(f"{problem.line}:{problem.column}: {problem.message}")
+    assert problem.line > 3 and problem.column > 0
+    assert peak_mb < MEMORY_BUDGET_MB, f"{peak_mb:.0f} MB"
+
+
+def _shared_fields_manifest(count: int) -> str:
+    """``count`` integrations, each merging the fields of the first (``<<: *common``)."""
+    common = (
+        "  - &common\n"
+        "    slug: common\n"
+        "    description: Shared by every integration of the Acme platform team\n"
+        "    enabled: true\n"
+        "    scopes: [repo, read:org, user:email]\n"
+        "    credentials:\n"
+        "      type: organization\n"
+    )
+    entries = "".join(f"  - <<: *common\n    slug: app-{i:05}\n" for i in range(count))
+    return f"version: 1\nintegrations:\n{common}{entries}"
+
+
+def test_a_large_manifest_sharing_fields_through_merge_keys_is_not_refused(
+    tmp_path: Path,
+) -> None:
+    manifest = tmp_path / "shared.yaml"
+    manifest.write_text(_shared_fields_manifest(10_000))
+    desired, peak_mb = _load_traced([manifest])
+    assert isinstance(desired, Desired), desired
+    assert peak_mb < MEMORY_BUDGET_MB, f"{peak_mb:.0f} MB"
+    assert len(desired.integrations) == 10_001
+    last = desired.integrations[-1]
+    assert last.identity == ("app-09999", "user")
+    assert last.spec.description == "Shared by every integration of the Acme platform team"
+    run = _run("validate", manifest, tmp_path)
+    assert (run.exit_code, run.stderr) == (0, "")
+    assert "10001 integrations" in run.stdout
     assert run.peak_rss_mb < MEMORY_BUDGET_MB, f"{run.peak_rss_mb:.0f} MB"
 
 

@@ -8,7 +8,9 @@ import pytest
 import yaml
 
 from reconciler.yamlsource import (
+    ALIAS_BYTES_PER_FILE_BYTE,
     DEFAULT_LOADER,
+    MAX_ALIAS_BYTES,
     MAX_DEPTH,
     Document,
     LoaderFactory,
@@ -151,7 +153,83 @@ def test_billion_laughs_is_refused(loader: LoaderFactory) -> None:
     document = _parse("\n".join(lines) + "\n", loader)
     assert document.root is None
     (problem,) = document.problems
-    assert problem.message == "aliases expand this document beyond 100,000 nodes; refused"
+    assert problem.message == "aliases expand this document beyond 250,000 nodes; refused"
+
+
+REFUSED_BYTES = f"aliases expand this document beyond {MAX_ALIAS_BYTES:,} bytes; refused"
+
+
+def test_a_long_string_repeated_by_aliases_is_refused_at_the_alias(loader: LoaderFactory) -> None:
+    # 100 KB repeated 168 times is 16.8 MB: refused at the alias that crosses 8 MiB.
+    crossing = MAX_ALIAS_BYTES // 100_000 + 1
+    text = f"s: &s {'x' * 100_000}\nl: [{', '.join(['*s'] * 2 * crossing)}]\n"
+    assert _messages(_parse(text, loader)) == [
+        f"m.yaml:2:{5 + 4 * (crossing - 1)}: {REFUSED_BYTES}"
+    ]
+
+
+def test_nested_lists_of_long_strings_are_refused(loader: LoaderFactory) -> None:
+    # Ten 1,000-character strings, ten of those lists, ten of those...: 10 MB at a3.
+    strings = ", ".join(str(digit) * 1_000 for digit in range(10))
+    lines = [f"a0: &a0 [{strings}]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in (1, 2, 3)]
+    document = _parse("\n".join(lines) + "\n", loader)
+    assert document.root is None
+    (problem,) = document.problems
+    assert (problem.line, problem.message) == (4, REFUSED_BYTES)
+
+
+def test_long_strings_merged_into_mappings_are_refused(loader: LoaderFactory) -> None:
+    text = f"- &common {{description: {'d' * 100_000}}}\n" + "- {<<: *common, slug: s}\n" * 100
+    crossing = MAX_ALIAS_BYTES // len(f"description{'d' * 100_000}") + 1
+    (problem,) = _parse(text, loader).problems
+    assert (problem.line, problem.column, problem.message) == (1 + crossing, 8, REFUSED_BYTES)
+
+
+def test_aliases_may_repeat_up_to_the_bound_and_not_one_character_more(
+    loader: LoaderFactory,
+) -> None:
+    eighth = "x" * (MAX_ALIAS_BYTES // 8)
+    text = f"s: &s {eighth}\nt: &t y\nl: [*s, *s, *s, *s, *s, *s, *s, *s]\n"
+    document = _parse(text, loader)
+    assert document.problems == []
+    assert document.root is not None and document.root.value["l"] == [eighth] * 8
+    one_more = text.replace("]", ", *t]")
+    assert _messages(_parse(one_more, loader)) == [f"m.yaml:3:37: {REFUSED_BYTES}"]
+
+
+def test_keys_count_towards_the_bound(loader: LoaderFactory) -> None:
+    key = "k" * 100_000  # longer than an implicit key may be: an explicit one (?)
+    text = f"m: &m\n  ? {key}\n  : 1\nl: [{', '.join(['*m'] * 100)}]\n"
+    (problem,) = _parse(text, loader).problems
+    assert (problem.line, problem.message) == (4, REFUSED_BYTES)
+
+
+def test_a_larger_file_may_alias_more(loader: LoaderFactory) -> None:
+    # 9 MB of aliases: refused in a small file, not in one of 5 MB (bound: twice its size).
+    aliases = f"s: &s {'x' * 1_000_000}\nl: [{', '.join(['*s'] * 9)}]\n"
+    assert _messages(_parse(aliases, loader)) == [f"m.yaml:2:37: {REFUSED_BYTES}"]
+    padded = aliases + f"p: {'p' * 4_000_000}\n"
+    assert ALIAS_BYTES_PER_FILE_BYTE * len(padded) > 9_000_000
+    assert _parse(padded, loader).problems == []
+
+
+def test_a_large_manifest_sharing_fields_through_merge_keys_is_fine(
+    loader: LoaderFactory,
+) -> None:
+    common = (
+        "  - &common\n    slug: common\n"
+        "    description: Shared by every integration of the Acme platform team, one per app\n"
+        "    enabled: true\n    scopes: [repo, read:org, user:email]\n"
+        "    credentials:\n      type: organization\n"
+    )
+    entries = "".join(f"  - <<: *common\n    slug: app-{i:05}\n" for i in range(10_000))
+    document = _parse(f"version: 1\nintegrations:\n{common}{entries}", loader)
+    assert document.problems == []
+    assert document.root is not None
+    integrations = document.root.value["integrations"]
+    assert len(integrations) == 10_001
+    assert integrations[-1] == {**integrations[0], "slug": "app-09999"}
 
 
 def test_recursive_and_undefined_aliases(loader: LoaderFactory) -> None:
