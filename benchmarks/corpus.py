@@ -3,12 +3,13 @@
 Runs ``reconciler validate -f CASE`` as its own process for every case of the
 corpus (``tests/manifests/invalid/*.yaml`` and each directory of
 ``tests/manifests/multi/``) and for hostile manifests generated in a temporary
-directory (billion laughs, 10,000-deep nesting, a 50 MB file, non-UTF-8,
-UTF-16, a byte order mark, a NUL byte, a 15 MiB line, thousands of unknown
-keys). Each must exit 1 with every problem located (``file:line:col: message``)
-and no traceback, within ``--time-limit`` seconds of wall time (interpreter
-start-up included) and ``--memory-limit`` MB of peak RSS (the child's
-``ru_maxrss``). Prints a table; exits 1 if any case is over budget or wrong.
+directory (billion laughs, long strings repeated by aliases, 10,000-deep
+nesting, a 50 MB file, non-UTF-8, UTF-16, a byte order mark, a NUL byte, a
+15 MiB line, thousands of unknown keys). Each must exit 1 with every problem
+located (``file:line:col: message``) and no traceback, within ``--time-limit``
+seconds of wall time (interpreter start-up included) and ``--memory-limit`` MB
+of peak RSS (the child's ``ru_maxrss``). Prints a table; exits 1 if any case
+is over budget or wrong.
 
     .venv/bin/python benchmarks/corpus.py [--extra] [--time-limit 2] [--memory-limit 200]
 
