@@ -37,9 +37,9 @@ from tests.hostile import Measured, refusal_problems, run_measured, write_hostil
 
 CORPUS = REPO_ROOT / "tests" / "manifests"
 CASE_ENVIRON = {  # the variables the corpus's fixtures expect (as tests/test_loader.py sets)
-    "SET_SECRET": "s3cr3t-value",
-    "EMPTY_SECRET": "",
-    "GITHUB_CLIENT_SECRET": "gh-0001",
+    "RECONCILER_SET_SECRET": "s3cr3t-value",
+    "RECONCILER_EMPTY_SECRET": "",
+    "RECONCILER_GITHUB_CLIENT_SECRET": "gh-0001",
 }
 SAFETY_CAP_MB = 1024  # address-space cap on every child: a runaway case fails, not the machine
 
