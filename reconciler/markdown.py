@@ -17,9 +17,10 @@ from __future__ import annotations
 import html
 import re
 
+from reconciler.diffs import Row, Sign, row
 from reconciler.escaping import for_terminal
-from reconciler.plan import Action, ActionKind, Plan
-from reconciler.render import DESTROYS, Target, format_value
+from reconciler.plan import DISPLAY_ORDER, Action, ActionKind, Plan
+from reconciler.render import DESTROYS, Target
 
 MAX_CHARS = 65_000
 SYMBOLS = {
@@ -77,21 +78,15 @@ def _html(text: str) -> str:
 
 
 def summary_text(plan: Plan) -> str:
-    """``3 to create, 1 to update, 1 to delete, 12 unchanged, 2 unmanaged``."""
+    """``0 to replace, 1 to delete, 3 to create, 1 to update, 12 unchanged, 2 unmanaged``."""
     counts = plan.summary
-    parts = [f"{counts['create']} to create", f"{counts['update']} to update"]
-    if counts["replace"]:
-        parts.append(f"{counts['replace']} to replace")
-    parts += [
-        f"{counts['delete']} to delete",
-        f"{counts['unchanged']} unchanged",
-        f"{counts['unmanaged']} unmanaged",
-    ]
+    parts = [f"{counts[kind.value]} to {kind.value}" for kind in DISPLAY_ORDER]
+    parts += [f"{counts['unchanged']} unchanged", f"{counts['unmanaged']} unmanaged"]
     return ", ".join(parts)
 
 
 def _review_order(plan: Plan) -> list[Action]:
-    return sorted(plan.actions, key=lambda a: (not a.destructive, a.sort_key))
+    return sorted(plan.actions, key=lambda a: a.sort_key)
 
 
 def _row(action: Action) -> str:
@@ -112,17 +107,27 @@ def _fence(body: str) -> str:
     return "`" * max(3, longest + 1)
 
 
+def _diff_lines(shown: Row) -> list[str]:
+    """A field's rows as ``diff`` lines: ``-`` before, ``+`` after, a line per element."""
+    note = f"  # {shown.note}" if shown.note else ""
+    if shown.sign is Sign.ADD:
+        return [f"+ {shown.path}: {shown.after}{note}"]
+    if shown.sign is Sign.REMOVE:
+        return [f"- {shown.path}: {shown.before}{note}"]
+    if shown.sign is Sign.SAME:
+        return [f"  {shown.path}: {shown.after}{note}"]
+    if shown.elements:
+        return [
+            f"  {shown.path}:{note}",
+            *(f"{sign.value}   {value}" for sign, value in shown.elements),
+        ]
+    return [f"- {shown.path}: {shown.before}", f"+ {shown.path}: {shown.after}{note}"]
+
+
 def _details(action: Action) -> str:
     lines: list[str] = []
     for change in action.fields:
-        path = for_terminal(change.path)
-        after = format_value(change.after, change.sensitive)
-        if action.kind is ActionKind.CREATE and change.before is None:
-            lines.append(f"+ {path}: {after}")
-            continue
-        lines.append(f"- {path}: {format_value(change.before, change.sensitive)}")
-        note = "  # forces replacement" if change.forces_replacement else ""
-        lines.append(f"+ {path}: {after}{note}")
+        lines.extend(_diff_lines(row(change, action.kind)))
     if action.kind is ActionKind.DELETE:
         slug, ownership = for_terminal(action.slug), for_terminal(action.ownership)
         lines.append(f"- {slug} ({ownership}): {for_terminal(action.reason or 'deleted')}")

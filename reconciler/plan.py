@@ -25,7 +25,9 @@ class ActionKind(StrEnum):
     DELETE = "delete"
 
 
-KIND_ORDER = {kind: index for index, kind in enumerate(ActionKind)}
+DISPLAY_ORDER = (ActionKind.REPLACE, ActionKind.DELETE, ActionKind.CREATE, ActionKind.UPDATE)
+"""Every format shows destructive actions first; execution runs deletes last."""
+KIND_ORDER = {kind: index for index, kind in enumerate(DISPLAY_ORDER)}
 
 
 def identity_key(identity: Identity) -> tuple[str, int]:
@@ -35,13 +37,27 @@ def identity_key(identity: Identity) -> tuple[str, int]:
 
 @dataclass(frozen=True)
 class FieldChange:
-    """One field's change; sensitive values are already masked."""
+    """One field's change; sensitive values are already masked.
+
+    ``added`` / ``removed`` list a set's elements when both sides are lists;
+    a map's change is one ``FieldChange`` per key (``config.account``).
+    ``carried_over`` marks a value a replace keeps from the remote object
+    because the manifest leaves it unmanaged (then ``before == after``).
+    """
 
     path: str
     before: Any
     after: Any
     sensitive: bool = False
     forces_replacement: bool = False
+    added: tuple[Any, ...] | None = None
+    removed: tuple[Any, ...] | None = None
+    carried_over: bool = False
+
+    @property
+    def changed(self) -> bool:
+        """False for a value a replace shows but keeps as it is."""
+        return bool(self.before != self.after)
 
     def to_dict(self) -> dict[str, Any]:
         data = {
@@ -52,6 +68,12 @@ class FieldChange:
         }
         if self.forces_replacement:
             data["forces_replacement"] = True
+        if self.added is not None:
+            data["added"] = list(self.added)
+        if self.removed is not None:
+            data["removed"] = list(self.removed)
+        if self.carried_over:
+            data["carried_over"] = True
         return data
 
 

@@ -217,16 +217,22 @@ def verify(
     planned = {a.identity: a for a in fresh.actions}
     by_digest = {keys.change(a): a for a in fresh.actions}
     actions: list[Action] = []
+    stale: list[str] = []
     for change, recorded in zip(saved.changes, data["digests"], strict=True):
         action = by_digest.get(recorded["change"])
         identity: Identity = action.identity if action else (change["slug"], change["ownership"])
         name = f"{identity[0]} ({identity[1]})"
-        _check_remote(name, change.get("remote"), existing.get(identity))
-        if keys.secret(action or planned.get(identity)) != recorded["secret"]:
-            raise StalePlanError(f"stale plan: the client secret of {name} changed since the plan")
-        if action is None:
-            raise StalePlanError(f"stale plan: {name} would now be planned differently")
-        actions.append(action)
+        remote_changed = _remote_change(name, change.get("remote"), existing.get(identity))
+        if remote_changed is not None:
+            stale.append(remote_changed)
+        elif keys.secret(action or planned.get(identity)) != recorded["secret"]:
+            stale.append(f"the client secret of {name} changed since the plan")
+        elif action is None:
+            stale.append(f"{name} would now be planned differently")
+        else:
+            actions.append(action)
+    if stale:
+        raise StalePlanError(f"stale plan: {'; '.join(stale)}")
     return Plan(
         actions=tuple(actions),
         unchanged=fresh.unchanged,
@@ -236,21 +242,19 @@ def verify(
     )
 
 
-def _check_remote(
+def _remote_change(
     name: str, recorded: dict[str, Any] | None, current: RemoteIntegration | None
-) -> None:
+) -> str | None:
+    """How the remote object changed since the plan, if it did."""
     if recorded is None:
-        if current is not None:
-            raise StalePlanError(f"stale plan: {name} was created since the plan (id {current.id})")
-        return
+        return None if current is None else f"{name} was created since the plan (id {current.id})"
     if current is None:
-        raise StalePlanError(f"stale plan: {name} was deleted since the plan")
+        return f"{name} was deleted since the plan"
     if current.id != recorded["id"]:
-        raise StalePlanError(
-            f"stale plan: {name} was recreated since the plan (id {recorded['id']} → {current.id})"
-        )
+        return f"{name} was recreated since the plan (id {recorded['id']} → {current.id})"
     if current.updated_at != recorded["updated_at"]:
-        raise StalePlanError(
-            f"stale plan: {name} changed since the plan "
+        return (
+            f"{name} changed since the plan "
             f"(updated_at {recorded['updated_at']} → {current.updated_at})"
         )
+    return None

@@ -11,25 +11,43 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from reconciler.errors import ManifestError, Problem, UnsafePlanError
+from reconciler.fields import (
+    CUSTOM_PROVIDER_FIELDS,
+    FIELDS,
+    INTEGRATION_FIELDS,
+    MISSING,
+    Field,
+    Kind,
+    creation_only,
+    field,
+    in_place,
+)
 from reconciler.models import Desired, DesiredIntegration, Ownership, RemoteIntegration, Settings
 from reconciler.plan import Action, ActionKind, FieldChange, Identity, Plan, identity_key
 from reconciler.policy import DEFAULT_POLICY, Policy
 from reconciler.secrets import masked
 
-SIMPLE_FIELDS = ("description", "enabled", "scopes")
-CREATION_ONLY_FIELDS = ("auth_methods", "config")
 
+def plan(
+    desired: Desired, remote: Sequence[RemoteIntegration], *, rotate_secrets: bool = False
+) -> Plan:
+    """Compare desired with remote state and return the actions to reconcile them.
 
-def plan(desired: Desired, remote: Sequence[RemoteIntegration]) -> Plan:
-    """Compare desired with remote state and return the actions to reconcile them."""
-    return _Planner(desired, remote).run()
+    The API shows only a secret's last 4 characters, so a new secret that ends
+    like the old one can't be told apart: ``rotate_secrets`` sends every
+    managed custom client secret anyway.
+    """
+    return _Planner(desired, remote, rotate_secrets).run()
 
 
 class _Planner:
     """One planning pass: the state shared by the per-integration decisions."""
 
-    def __init__(self, desired: Desired, remote: Sequence[RemoteIntegration]) -> None:
+    def __init__(
+        self, desired: Desired, remote: Sequence[RemoteIntegration], rotate_secrets: bool
+    ) -> None:
         self.settings = settings = desired.settings
+        self.rotate_secrets = rotate_secrets
         self.warnings: list[str] = []
         self.wanted: dict[Identity, DesiredIntegration] = {}
         for item in desired.integrations:
@@ -61,6 +79,7 @@ class _Planner:
                 self._reconcile(entry, current)
         if self.problems:
             raise ManifestError(self.problems)
+        self.warnings.extend(self._ownership_hints())
         managed = sum(1 for i in self.existing if self.settings.prune or i in self.wanted)
         return Plan(
             actions=tuple(sorted(self.actions, key=lambda a: a.sort_key)),
@@ -70,13 +89,36 @@ class _Planner:
             managed_remote_count=managed,
         )
 
+    def _ownership_hints(self) -> list[str]:
+        """A create beside the other ownership of the same slug, which the manifest drops:
+        most likely an ownership change, which the API can't make in place."""
+        hints = []
+        for action in self.actions:
+            if action.kind is not ActionKind.CREATE:
+                continue
+            other: Identity = (action.slug, _other(action.ownership))
+            if other in self.existing and other not in self.wanted:
+                hints.append(
+                    f"{_name(action.identity)} will be created beside {_name(other)}, which the "
+                    "manifest does not list. If you meant to change its ownership: ownership "
+                    f"is fixed at creation, so this makes a new integration and {_name(other)} "
+                    "stays (settings.prune: true would delete it, with its connected accounts)"
+                )
+        return hints
+
     def _not_in_manifest(self, current: RemoteIntegration) -> None:
         if not self.settings.prune:
             self.unmanaged.append(current.identity)
             return
         reason = "not in the manifest (settings.prune is true)"
         self.actions.append(
-            Action(ActionKind.DELETE, *current.identity, reason=reason, remote=current)
+            Action(
+                ActionKind.DELETE,
+                *current.identity,
+                fields=_destroyed(current),
+                reason=reason,
+                remote=current,
+            )
         )
 
     def _create(self, entry: DesiredIntegration) -> None:
@@ -100,19 +142,16 @@ class _Planner:
         slug = entry.spec.slug
         definition = self.definitions.get(slug, {})
         sibling = _sibling(self.existing, entry.identity)
-        reasons = _replacement_reasons(entry, current, definition)
-        changes, body = _update(entry, current)
-        if reasons:
-            self._replace(entry, current, reasons, changes, sibling)
+        if _replacement_reasons(entry, current, definition):
+            self._replace(entry, current, sibling)
             return
+        changes, body = _update(entry, current, self.rotate_secrets)
         if definition and slug not in self.definition_planned:
             self.definition_planned.add(slug)
-            definition_changes = _definition_changes(definition, current)
+            definition_changes, sent = _definition_changes(definition, current.custom_provider)
             if definition_changes:
                 changes.extend(definition_changes)
-                body["custom_provider"] = {
-                    c.path.split(".", 1)[1]: c.after for c in definition_changes
-                }
+                body["custom_provider"] = sent
                 if sibling is not None:
                     self.warnings.extend(_shared_warning(definition_changes, entry, sibling))
         if not changes:
@@ -133,26 +172,43 @@ class _Planner:
         self,
         entry: DesiredIntegration,
         current: RemoteIntegration,
-        reasons: list[FieldChange],
-        changes: list[FieldChange],
         sibling: RemoteIntegration | None,
     ) -> None:
+        """Delete and create again: the new object keeps every remote value the manifest
+        leaves unmanaged, and the plan shows the whole object it creates."""
         definition = self.definitions.get(entry.spec.slug, {})
-        self.problems.extend(_creation_problems(entry))
-        # The definition goes with the last integration of its slug: carry it over.
-        created = _create(entry, {**(current.custom_provider or {}), **definition})
+        reasons = _replacement_reasons(entry, current, definition)
+        fields, body = _recreate(entry, current, definition)
+        if entry.spec.credentials is not None:
+            self.problems.extend(_creation_problems(entry))
+        elif _custom_credentials(current):
+            self.problems.append(
+                _problem(
+                    entry,
+                    f"{_name(entry.identity)} must be replaced ({_reason(reasons)}), and its "
+                    "custom credentials are not in the manifest: the API never returns a "
+                    "client secret, so they can't be carried over. Add credentials with a "
+                    "client_secret reference to replace it",
+                )
+            )
+        elif "oauth" in body.get("auth_methods", ()) and "credentials" not in body:
+            message = (
+                f"{_name(entry.identity)} must be replaced and uses oauth: it needs credentials"
+            )
+            self.problems.append(_problem(entry, message))
         replaced = Action(
             ActionKind.REPLACE,
             *entry.identity,
-            fields=(*reasons, *changes, *_definition_changes(definition, current)),
-            reason="; ".join(f"{r.path} cannot change in place" for r in reasons),
-            body=created.body,
+            fields=tuple(fields),
+            reason=_reason(reasons),
+            body=body,
             desired=entry,
             remote=current,
         )
         self.actions.append(replaced)
         if sibling is not None:
-            self.warnings.extend(_shared_warning(replaced.fields, entry, sibling))
+            shared = [f for f in replaced.fields if f.changed]
+            self.warnings.extend(_shared_warning(shared, entry, sibling))
         self.definition_planned.add(entry.spec.slug)
 
 
@@ -263,17 +319,17 @@ def _create_beside(
     differs from it, and show it as a change from the sibling's values.
     """
     plain = _create(entry, {})
-    changes = _definition_changes(definition, sibling)
+    changes, sent = _definition_changes(definition, sibling.custom_provider)
     body = dict(plain.body)
     if changes:
-        body["custom_provider"] = {c.path.split(".", 1)[1]: c.after for c in changes}
+        body["custom_provider"] = sent
     return replace(plain, fields=(*plain.fields, *changes), body=body)
 
 
 def _shared_warning(
-    fields: Iterable[FieldChange], entry: DesiredIntegration, sibling: RemoteIntegration
+    changes: Iterable[FieldChange], entry: DesiredIntegration, sibling: RemoteIntegration
 ) -> list[str]:
-    paths = [f.path for f in fields if f.path.startswith("custom_provider.")]
+    paths = sorted({c.path for c in changes if c.path.startswith("custom_provider.")})
     if not paths or (sibling.custom_provider is None):
         return []
     return [
@@ -288,21 +344,59 @@ def _problem(entry: DesiredIntegration, message: str) -> Problem:
 
 def _creation_problems(entry: DesiredIntegration) -> list[Problem]:
     spec = entry.spec
-    where = (entry.source.file, entry.source.line, entry.source.column)
     if "oauth" in spec.auth_methods and spec.credentials is None:
-        return [
-            Problem(
-                *where,
-                f"{_name(entry.identity)} must be created and uses oauth: it needs credentials",
-            )
-        ]
+        message = f"{_name(entry.identity)} must be created and uses oauth: it needs credentials"
+        return [_problem(entry, message)]
     if (
         spec.credentials is not None
         and spec.credentials.type == "custom"
         and not entry.client_secret
     ):
-        return [Problem(*where, f"{_name(entry.identity)}: client_secret is not resolved")]
+        return [_problem(entry, f"{_name(entry.identity)}: client_secret is not resolved")]
     return []
+
+
+def _other(ownership: Ownership) -> Ownership:
+    return "organization" if ownership == "user" else "user"
+
+
+def _reason(reasons: Sequence[FieldChange]) -> str:
+    """``config cannot change in place``: each forcing field once, by its top-level name."""
+    names = dict.fromkeys(r.path.split(".", 1)[0] for r in reasons)
+    return "; ".join(f"{name} cannot change in place" for name in names)
+
+
+def _custom_credentials(current: RemoteIntegration) -> bool:
+    return current.credentials is not None and current.credentials.type == "custom"
+
+
+def _change(f: Field, before: Any, after: Any, **flags: Any) -> FieldChange:
+    """One field's change, with its elements for a set or list when both sides are lists."""
+    if f.kind in (Kind.SET, Kind.LIST) and isinstance(before, list) and isinstance(after, list):
+        added, removed = f.elements(before, after)
+        return FieldChange(
+            f.name, before, after, added=tuple(added), removed=tuple(removed), **flags
+        )
+    return FieldChange(f.name, before, after, **flags)
+
+
+def _map_changes(f: Field, before: Any, after: Any, **flags: Any) -> list[FieldChange]:
+    """A map's change, key by key (``config.account``): added, removed or changed."""
+    old, new = before or {}, after or {}
+    return [
+        FieldChange(f"{f.name}.{key}", old.get(key), new.get(key), **flags)
+        for key in sorted(old.keys() | new.keys())
+        if old.get(key) != new.get(key)
+    ]
+
+
+def _diff(f: Field, before: Any, after: Any, **flags: Any) -> list[FieldChange]:
+    """The changes of one field, element by element; none when both mean the same."""
+    if f.equal(before, after):
+        return []
+    if f.kind is Kind.MAP and isinstance(before, dict) and isinstance(after, dict):
+        return _map_changes(f, before, after, **flags)
+    return [_change(f, before, after, **flags)]
 
 
 def _credentials_body(entry: DesiredIntegration) -> dict[str, Any]:
@@ -317,40 +411,90 @@ def _credentials_body(entry: DesiredIntegration) -> dict[str, Any]:
 def _create(entry: DesiredIntegration, definition: dict[str, Any]) -> Action:
     spec = entry.spec
     body: dict[str, Any] = {"provider": spec.slug, "ownership": spec.ownership}
-    fields: list[FieldChange] = []
-    for name in (*SIMPLE_FIELDS, *CREATION_ONLY_FIELDS):
-        if entry.managed(name):
-            value = getattr(spec, name)
-            body[name] = value
-            fields.append(FieldChange(name, None, value))
+    changes: list[FieldChange] = []
+    for f in INTEGRATION_FIELDS:
+        if entry.managed(f.key):
+            value = getattr(spec, f.key)
+            body[f.key] = value
+            changes.append(FieldChange(f.name, None, value))
     if spec.credentials is not None:
         body["credentials"] = _credentials_body(entry)
         for key, value in body["credentials"].items():
-            fields.append(FieldChange(f"credentials.{key}", None, value))
+            changes.append(FieldChange(f"credentials.{key}", None, value))
         if entry.client_secret is not None:
             after = masked(entry.client_secret.hint)
-            fields.append(FieldChange("credentials.client_secret", None, after, sensitive=True))
+            changes.append(FieldChange("credentials.client_secret", None, after, sensitive=True))
     if definition:
         body["custom_provider"] = dict(definition)
-        fields.extend(FieldChange(f"custom_provider.{k}", None, v) for k, v in definition.items())
+        changes.extend(FieldChange(f"custom_provider.{k}", None, v) for k, v in definition.items())
     return Action(
-        ActionKind.CREATE, spec.slug, spec.ownership, tuple(fields), body=body, desired=entry
+        ActionKind.CREATE, spec.slug, spec.ownership, tuple(changes), body=body, desired=entry
     )
+
+
+def _recreate(
+    entry: DesiredIntegration, current: RemoteIntegration, definition: dict[str, Any]
+) -> tuple[list[FieldChange], dict[str, Any]]:
+    """The whole object a replace creates, as changes from ``current``, and its body.
+
+    Every field the manifest leaves unmanaged keeps its remote value (marked
+    ``carried_over``); organization credentials carry over too. Custom ones
+    can't (the API never returns the secret): the planner refuses that case.
+    """
+    spec = entry.spec
+    body: dict[str, Any] = {"provider": spec.slug, "ownership": spec.ownership}
+    changes: list[FieldChange] = []
+    for f in INTEGRATION_FIELDS:
+        before = getattr(current, f.key)
+        managed = entry.managed(f.key)
+        after = getattr(spec, f.key) if managed else before
+        if after is not None:
+            body[f.key] = after
+        kept = FieldChange(f.name, before, after, carried_over=not managed)
+        changes.extend(_diff(f, before, after, forces_replacement=f.creation_only) or [kept])
+    if spec.credentials is not None:
+        body["credentials"] = _credentials_body(entry)
+        credential_changes = _credential_changes(entry, current, rotate=True)
+        changed = {c.path for c in credential_changes}
+        changes.extend(
+            FieldChange(f"credentials.{key}", value, value)
+            for key, value in body["credentials"].items()
+            if f"credentials.{key}" not in changed
+        )
+        changes.extend(credential_changes)
+    elif (
+        current.credentials is not None
+        and current.credentials.type == "organization"
+        and "oauth" in body.get("auth_methods", ())
+    ):
+        body["credentials"] = {"type": "organization"}
+        changes.append(
+            FieldChange("credentials.type", "organization", "organization", carried_over=True)
+        )
+    if current.custom_provider is None and definition:
+        changes.insert(
+            0, FieldChange("provider", "built-in", "custom_provider", forces_replacement=True)
+        )
+    if current.custom_provider is not None or definition:
+        remote = current.custom_provider or {}
+        body["custom_provider"] = created = {**remote, **definition}
+        for f in CUSTOM_PROVIDER_FIELDS:
+            if f.key in created:
+                before, after = remote.get(f.key), created[f.key]
+                kept = FieldChange(f.name, before, after, carried_over=f.key not in definition)
+                changes.extend(_diff(f, before, after) or [kept])
+    return changes, body
 
 
 def _replacement_reasons(
     entry: DesiredIntegration, current: RemoteIntegration, definition: dict[str, Any]
 ) -> list[FieldChange]:
-    spec = entry.spec
+    """The creation-only differences: each forces a replace (sets ignore order)."""
     reasons: list[FieldChange] = []
-    if entry.managed("auth_methods") and set(spec.auth_methods) != set(current.auth_methods):
-        reasons.append(
-            FieldChange(
-                "auth_methods", current.auth_methods, spec.auth_methods, forces_replacement=True
-            )
-        )
-    if entry.managed("config") and spec.config != current.config:
-        reasons.append(FieldChange("config", current.config, spec.config, forces_replacement=True))
+    for f in creation_only():
+        if entry.managed(f.key):
+            after, before = getattr(entry.spec, f.key), getattr(current, f.key)
+            reasons.extend(_diff(f, before, after, forces_replacement=True))
     if definition and current.custom_provider is None:
         reasons.append(
             FieldChange("provider", "built-in", "custom_provider", forces_replacement=True)
@@ -359,26 +503,31 @@ def _replacement_reasons(
 
 
 def _update(
-    entry: DesiredIntegration, current: RemoteIntegration
+    entry: DesiredIntegration, current: RemoteIntegration, rotate: bool
 ) -> tuple[list[FieldChange], dict[str, Any]]:
     """Changes of the in-place fields, and the partial PUT body that makes them."""
-    spec = entry.spec
     changes: list[FieldChange] = []
     body: dict[str, Any] = {}
-    for name in SIMPLE_FIELDS:
-        after = getattr(spec, name)
-        before = getattr(current, name)
-        if entry.managed(name) and after != before:
-            changes.append(FieldChange(name, before, after))
-            body[name] = after
-    credential_changes = _credential_changes(entry, current)
-    if credential_changes:
+    for f in in_place():
+        if entry.managed(f.key):
+            after = getattr(entry.spec, f.key)
+            differences = _diff(f, getattr(current, f.key), after)
+            if differences:
+                changes.extend(differences)
+                body[f.key] = after
+    credential_changes = _credential_changes(entry, current, rotate=rotate)
+    if any(c.changed for c in credential_changes):
         changes.extend(credential_changes)
         body["credentials"] = _credentials_body(entry)
     return changes, body
 
 
-def _credential_changes(entry: DesiredIntegration, current: RemoteIntegration) -> list[FieldChange]:
+def _credential_changes(
+    entry: DesiredIntegration, current: RemoteIntegration, *, rotate: bool
+) -> list[FieldChange]:
+    """The managed credentials' changes. The secret counts as changed when its last 4
+    differ, or when the credentials are sent anyway (they are sent whole: another field
+    changed, or ``rotate``); a secret that ends like the old one can't be told apart."""
     wanted = entry.spec.credentials
     if not entry.managed("credentials") or wanted is None:
         return []
@@ -386,8 +535,8 @@ def _credential_changes(entry: DesiredIntegration, current: RemoteIntegration) -
     before_type = have.type if have else None
     before_id = have.client_id if have else None
     before_last4 = have.redacted_client_secret if have else None
-    after_last4 = entry.client_secret.last4 if entry.client_secret is not None else None
-    after_hint = entry.client_secret.hint if entry.client_secret is not None else None
+    secret = entry.client_secret
+    after_last4 = secret.last4 if secret is not None else None
     changes: list[FieldChange] = []
     if wanted.type != before_type:
         changes.append(FieldChange("credentials.type", before_type, wanted.type))
@@ -395,21 +544,42 @@ def _credential_changes(entry: DesiredIntegration, current: RemoteIntegration) -
         changes.append(FieldChange("credentials.client_id", before_id, wanted.client_id))
     before = masked(before_last4) if before_last4 else None
     if after_last4 != before_last4 and (after_last4 or before_last4):
-        after = masked(after_hint) if after_last4 else None
+        after = masked(secret.hint) if secret is not None else None
         changes.append(FieldChange("credentials.client_secret", before, after, sensitive=True))
-    elif changes and after_last4:
+    elif (changes or rotate) and secret is not None:
         # credentials are sent whole: the same secret goes again, and is stored anew
-        after = f"{masked(after_hint)}, sent again"
+        after = f"{masked(secret.hint)}, sent again"
         changes.append(FieldChange("credentials.client_secret", before, after, sensitive=True))
     return changes
 
 
 def _definition_changes(
-    definition: dict[str, Any], current: RemoteIntegration
-) -> list[FieldChange]:
-    remote = current.custom_provider or {}
-    return [
-        FieldChange(f"custom_provider.{key}", remote.get(key), value)
-        for key, value in definition.items()
-        if remote.get(key) != value
-    ]
+    definition: dict[str, Any], remote: dict[str, Any] | None
+) -> tuple[list[FieldChange], dict[str, Any]]:
+    """The custom_provider fields the manifest manages that differ from ``remote``
+    (maps key by key), and the partial definition that sends them (maps whole)."""
+    current = remote or {}
+    changes: list[FieldChange] = []
+    sent: dict[str, Any] = {}
+    for key, value in definition.items():
+        f = field(f"custom_provider.{key}")
+        differences = _diff(f, current.get(key), value)
+        if differences:
+            changes.extend(differences)
+            sent[key] = value
+    return changes, sent
+
+
+def _destroyed(current: RemoteIntegration) -> tuple[FieldChange, ...]:
+    """What a delete destroys: the object's fields that hold a value."""
+    data = current.model_dump(mode="json")
+    changes = []
+    for f in FIELDS:
+        value = f.get(data)
+        if f.sensitive:
+            last4 = current.credentials.redacted_client_secret if current.credentials else None
+            if last4:
+                changes.append(FieldChange(f.name, masked(last4), None, sensitive=True))
+        elif value is not MISSING and value is not None and value != {}:
+            changes.append(FieldChange(f.name, value, None))
+    return tuple(changes)

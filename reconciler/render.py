@@ -14,8 +14,9 @@ from typing import Any
 import click
 
 from reconciler.applier import ActionResult, ApplyResult, Outcome
+from reconciler.diffs import Sign, row
 from reconciler.escaping import for_json, for_terminal
-from reconciler.plan import Action, ActionKind, FieldChange, Plan
+from reconciler.plan import DISPLAY_ORDER, Action, ActionKind, FieldChange, Plan
 
 SYMBOLS = {
     ActionKind.CREATE: ("+", "green"),
@@ -63,28 +64,31 @@ def _style(text: str, color: bool, **styles: Any) -> str:
     return click.style(text, **styles) if color else text
 
 
-def format_value(value: Any, sensitive: bool = False) -> str:
-    """A field value as shown in a plan: JSON, or the masked form for secrets; one safe line."""
-    if sensitive and isinstance(value, str):
-        return for_terminal(value)
-    return for_terminal(json.dumps(value, ensure_ascii=False, sort_keys=True))
-
-
 def _identity(slug: str, ownership: str) -> str:
     """``slug (ownership)``, escaped: a remote slug is whatever the API answered."""
     return f"{for_terminal(slug)} ({for_terminal(ownership)})"
 
 
-def _field_line(change: FieldChange, kind: ActionKind, color: bool) -> str:
-    after = format_value(change.after, change.sensitive)
-    path = for_terminal(change.path)
-    if kind is ActionKind.CREATE and change.before is None:
-        return f"      {_style('+', color, fg='green')} {path}: {after}"
-    before = format_value(change.before, change.sensitive)
-    line = f"      {_style('~', color, fg='yellow')} {path}: {before} → {after}"
-    if change.forces_replacement:
-        line += _style("  # forces replacement", color, fg="red")
-    return line
+def _field_lines(change: FieldChange, kind: ActionKind, color: bool) -> list[str]:
+    """``~ path: before → after``, ``+ path: value``, a line per set element..."""
+    shown = row(change, kind)
+    colours = {Sign.ADD: "green", Sign.REMOVE: "red", Sign.CHANGE: "yellow", Sign.SAME: None}
+    sign = _style(shown.sign.value, color, fg=colours[shown.sign])
+    note = _style(f"  # {shown.note}", color, fg="red" if shown.note != "carried over" else None)
+    note = note if shown.note else ""
+    if shown.sign is Sign.ADD:
+        return [f"      {sign} {shown.path}: {shown.after}{note}"]
+    if shown.sign is Sign.REMOVE:
+        return [f"      {sign} {shown.path}: {shown.before}{note}"]
+    if shown.sign is Sign.SAME:
+        return [f"      {sign} {shown.path}: {shown.after}{note}"]
+    if shown.elements:
+        lines = [f"      {sign} {shown.path}:{note}"]
+        for element_sign, value in shown.elements:
+            mark = _style(element_sign.value, color, fg=colours[element_sign])
+            lines.append(f"          {mark} {value}")
+        return lines
+    return [f"      {sign} {shown.path}: {shown.before} → {shown.after}{note}"]
 
 
 def _action_lines(action: Action, color: bool) -> list[str]:
@@ -97,12 +101,12 @@ def _action_lines(action: Action, color: bool) -> list[str]:
         head += f" ({reason}; {DESTROYS})"
     elif action.kind is ActionKind.DELETE:
         head += f" ({reason}; {DESTROYS})" if reason else f" ({DESTROYS})"
-    return [head, *(_field_line(change, action.kind, color) for change in action.fields)]
+    return [head, *(line for c in action.fields for line in _field_lines(c, action.kind, color))]
 
 
 def summary_line(plan: Plan) -> str:
     counts = plan.summary
-    changes = ", ".join(f"{counts[kind.value]} to {kind.value}" for kind in ActionKind)
+    changes = ", ".join(f"{counts[kind.value]} to {kind.value}" for kind in DISPLAY_ORDER)
     return f"Plan: {changes}. {counts['unchanged']} unchanged, {counts['unmanaged']} unmanaged."
 
 

@@ -82,7 +82,7 @@ def test_plan_text_shows_each_kind_and_summary(manifest: Path, app: FastAPI) -> 
     assert '~ description: "old description" → "Slack for organizations"' in out
     assert "? notion (user)" in out
     assert "credentials.client_secret: (sensitive, ends …q7Zx)" in out
-    assert "Plan: 1 to create, 1 to update, 0 to replace, 0 to delete." in out
+    assert "Plan: 0 to replace, 0 to delete, 1 to create, 1 to update." in out
     assert "\x1b[" not in out
     assert writes(app) == 0
 

@@ -60,7 +60,10 @@ def test_plan_writes_step_summary_and_unmanaged_warnings(tmp_path: Path, manifes
     assert result.exit_code == 0, result.output
     written = summary.read_text()
     assert written.startswith("earlier step\n")  # appended, not overwritten
-    assert "**Plan:** 1 to create, 0 to update, 0 to delete, 0 unchanged, 1 unmanaged" in written
+    assert (
+        "**Plan:** 0 to replace, 0 to delete, 1 to create, 0 to update, 0 unchanged, 1 unmanaged"
+        in written
+    )
     warnings = [line for line in result.stderr.splitlines() if line.startswith("::warning")]
     assert len(warnings) == 1 and "notion (user)" in warnings[0]
 
@@ -100,7 +103,9 @@ def test_every_action_kind_validates_against_the_schema() -> None:
     jsonschema.validate(data, schema)
     replace = next(c for c in data["changes"] if c["action"] == "replace")
     assert replace["destroys_connected_accounts"] is True
-    assert [f["path"] for f in replace["fields"] if f.get("forces_replacement")] == ["config"]
+    assert [f["path"] for f in replace["fields"] if f.get("forces_replacement")] == [
+        "config.account"
+    ]
 
 
 def test_annotations_never_mix_into_json_or_markdown_on_stdout(manifest: Path) -> None:

@@ -31,7 +31,7 @@ def test_summary_line_table_and_details() -> None:
     result = _mixed_plan()
     text = render_markdown(result, target=TARGET)
     assert summary_text(result) == (
-        "1 to create, 1 to update, 1 to replace, 1 to delete, 0 unchanged, 0 unmanaged"
+        "1 to replace, 1 to delete, 1 to create, 1 to update, 0 unchanged, 0 unmanaged"
     )
     assert f"**Plan:** {summary_text(result)}" in text
     assert "| Action | Slug | Ownership | Changes |" in text
@@ -43,7 +43,7 @@ def test_summary_line_table_and_details() -> None:
     assert "replace" in table[2] and "destroys all its connected accounts" in table[2]
     assert "config cannot change in place" in table[2]
     assert "delete" in table[3] and "destroys" in table[3]
-    assert '+ config: {"account": "new"}  # forces replacement' in text
+    assert '- config.account: "a"\n+ config.account: "new"  # forces replacement' in text
     assert "(sensitive, ends …9999)" in text
 
 

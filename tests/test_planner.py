@@ -125,7 +125,7 @@ def test_credentials_type_change_is_an_update() -> None:
         (
             {"config": {"account": "b"}, "auth_methods": ["api_key"]},
             {"config": {"account": "a"}, "auth_methods": ["api_key"]},
-            "config",
+            "config.account",
         ),
     ],
 )
@@ -137,7 +137,7 @@ def test_creation_only_field_change_is_a_replace(
     (action,) = plan(desired_state(entry), [current]).actions
     assert action.kind is ActionKind.REPLACE
     assert action.destructive
-    assert action.reason == f"{path} cannot change in place"
+    assert action.reason == f"{path.split('.')[0]} cannot change in place"
     forcing = [f for f in action.fields if f.forces_replacement]
     assert [f.path for f in forcing] == [path]
     assert action.body["provider"] == "snowflake"
@@ -236,7 +236,7 @@ def test_custom_provider_fields_are_managed_one_by_one() -> None:
     assert plan(desired_state(entry), [current]).actions == ()
 
 
-def test_order_is_kind_then_slug_then_ownership() -> None:
+def test_order_is_destructive_first_then_slug_then_ownership() -> None:
     entries = [
         desired(slug="zeta", credentials={"type": "organization"}),
         desired(slug="alpha", ownership="organization", credentials={"type": "organization"}),
@@ -246,11 +246,11 @@ def test_order_is_kind_then_slug_then_ownership() -> None:
     remotes = [remote("mid", description="old"), remote("aaa-gone")]
     result = plan(desired_state(*entries, prune=True), remotes)
     assert [(a.kind.value, a.slug, a.ownership) for a in result.actions] == [
+        ("delete", "aaa-gone", "user"),
         ("create", "alpha", "user"),
         ("create", "alpha", "organization"),
         ("create", "zeta", "user"),
         ("update", "mid", "user"),
-        ("delete", "aaa-gone", "user"),
     ]
     shuffled = plan(desired_state(*reversed(entries), prune=True), list(reversed(remotes)))
     assert shuffled.to_dict() == result.to_dict()
@@ -346,8 +346,9 @@ def test_creating_beside_an_existing_custom_provider_shows_the_shared_change() -
     change = next(f for f in action.fields if f.path == "custom_provider.token_url")
     assert (change.before, change.after) == ("https://old.example/t", "https://new.example/t")
     assert "custom_provider.name" not in [f.path for f in action.fields]  # unchanged
-    (warning,) = result.warnings
-    assert "shares its custom_provider definition with acme (organization)" in warning
+    shared, hint = result.warnings
+    assert "shares its custom_provider definition with acme (organization)" in shared
+    assert "ownership is fixed at creation" in hint
 
 
 def test_a_shared_definition_update_warns_about_the_sibling() -> None:

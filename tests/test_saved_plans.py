@@ -80,9 +80,9 @@ def test_saved_plan_applies_exactly_and_holds_no_secret(manifest: Path, app: Fas
     assert API_KEY not in text
     data = json.loads(text)
     assert [(c["action"], c["slug"]) for c in data["plan"]["changes"]] == [
+        ("delete", "notion"),
         ("create", "github"),
         ("update", "slack"),
-        ("delete", "notion"),
     ]
     assert writes(app) == 0
     applied = invoke(app, "apply", "--plan", str(saved))
@@ -112,6 +112,7 @@ def test_remote_creation_makes_a_planned_create_stale(manifest: Path, app: FastA
     result = invoke(app, "apply", "--plan", str(saved))
     assert result.exit_code == 3
     assert "github (user) was created since the plan" in result.stderr
+    assert "notion (user) was deleted since the plan" in result.stderr  # every reason, at once
     assert writes(app) == before
 
 
