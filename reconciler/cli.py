@@ -134,6 +134,16 @@ def _policy(policy_file: str | None) -> Policy:
     return load_policy(policy_file or None)
 
 
+def rotate_option(command: F) -> F:
+    return click.option(
+        "--rotate-secrets",
+        is_flag=True,
+        help="Send every managed client secret, even one whose last 4 characters match the "
+        "remote's: the API shows only the last 4, so a new secret that ends like the old one "
+        "can't be told apart (recorded in a saved plan).",
+    )(command)
+
+
 def environment_option(command: F) -> F:
     return click.option(
         "--environment",
@@ -323,6 +333,7 @@ def schema() -> None:
     help="Exit 2 when there are changes to apply (0: none, 1: error).",
 )
 @click.option("--force", is_flag=True, help="Don't fail on the delete threshold.")
+@rotate_option
 @handle_errors
 def plan(
     files: tuple[str, ...],
@@ -334,6 +345,7 @@ def plan(
     out: str | None,
     detailed_exitcode: bool,
     force: bool,
+    rotate_secrets: bool,
 ) -> None:
     """Show what apply would change. Changes nothing.
 
@@ -357,7 +369,8 @@ def plan(
     desired = _load(files, policy, environment=environment, check_environment=True)
     client = _client(api_url, max_requests_per_minute)
     remote = _run(_list_and_close(client))
-    result, refusals = _refusals(make_plan(desired, remote), desired, policy, force)
+    fresh = make_plan(desired, remote, rotate_secrets=rotate_secrets)
+    result, refusals = _refusals(fresh, desired, policy, force)
     target = _target(client, desired, policy)
     click.echo(_render(result, output_format, target), nl=False)
     _github_report(result, target, refusals)
@@ -365,7 +378,12 @@ def plan(
     if out:
         try:
             saved = planfile.dump(
-                result, desired, api_url=client.base_url, api_key=client.api_key, policy=policy
+                result,
+                desired,
+                api_url=client.base_url,
+                api_key=client.api_key,
+                policy=policy,
+                rotate_secrets=rotate_secrets,
             )
             Path(out).write_text(_runtime().redactor.redact(saved))
         except OSError as error:
@@ -405,6 +423,7 @@ async def _list_and_close(client: ApiClient) -> list[RemoteIntegration]:
 @click.option("--yes", "-y", is_flag=True, help="Apply without asking for confirmation.")
 @click.option("--dry-run", is_flag=True, help="Show the plan and change nothing.")
 @click.option("--force", is_flag=True, help="Apply even over the delete threshold.")
+@rotate_option
 @click.option(
     "--concurrency",
     type=click.IntRange(1, 64),
@@ -424,6 +443,7 @@ def apply(
     yes: bool,
     dry_run: bool,
     force: bool,
+    rotate_secrets: bool,
     concurrency: int,
     output_format: str,
 ) -> None:
@@ -451,6 +471,12 @@ def apply(
     from reconciler.render import render_apply_json, render_apply_summary
 
     saved = planfile.read(plan_file) if plan_file else None
+    if saved is not None:
+        if rotate_secrets and not saved.rotate_secrets:
+            raise ConfigError(
+                f"{plan_file} was made without --rotate-secrets: make the plan again with it"
+            )
+        rotate_secrets = saved.rotate_secrets
     ctx = click.get_current_context()
     if saved is not None and ctx.get_parameter_source("files") is ParameterSource.DEFAULT:
         files = tuple(saved.files)
@@ -462,7 +488,7 @@ def apply(
     async def run() -> None:
         async with client:
             remote = await client.list_integrations()
-            fresh = make_plan(desired, remote)
+            fresh = make_plan(desired, remote, rotate_secrets=rotate_secrets)
             result = (
                 planfile.verify(
                     saved,

@@ -589,7 +589,9 @@ def _message(detail: ErrorDetails, loc: Loc, *, hide_value: bool = False) -> str
         return f"{label}: {shown} is not a valid slug; use {SLUG_RULE}"
     if kind == "value_error":
         text = str(ctx["error"])
-        return text if isinstance(value, dict) else f"{label}: {text}, got {shown}"
+        if isinstance(value, dict):
+            return text
+        return f"{label}: {text}" if isinstance(value, list) else f"{label}: {text}, got {shown}"
     if kind == "string_too_short":
         return f"{label}: must not be empty"
     if kind == "too_short":

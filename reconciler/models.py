@@ -138,7 +138,9 @@ class Integration(_Strict):
     ownership: Ownership = "user"
     description: str | None = None
     enabled: StrictBool = False
-    scopes: list[str] | None = None
+    scopes: list[str] | None = Field(
+        None, json_schema_extra={"uniqueItems": True}, description="A set: order means nothing."
+    )
     auth_methods: list[AuthMethod] = Field(
         default_factory=_default_auth_methods,
         min_length=1,
@@ -156,7 +158,17 @@ class Integration(_Strict):
     @classmethod
     def _unique_auth_methods(cls, value: list[AuthMethod]) -> list[AuthMethod]:
         if len(set(value)) != len(value):
-            raise ValueError("auth_methods lists a method twice")
+            raise ValueError("lists a method twice")
+        return value
+
+    @field_validator("scopes")
+    @classmethod
+    def _unique_scopes(cls, value: list[str] | None) -> list[str] | None:
+        """Scopes are a set (order means nothing, RFC 6749 §3.3): a repeat is a mistake."""
+        if value is not None:
+            repeated = sorted({scope for scope in value if value.count(scope) > 1})
+            if repeated:
+                raise ValueError(f"lists {', '.join(map(repr, repeated))} more than once")
         return value
 
     @model_validator(mode="after")

@@ -95,8 +95,21 @@ class SavedPlan:
     def changes(self) -> list[dict[str, Any]]:
         return list(self.data["plan"]["changes"])
 
+    @property
+    def rotate_secrets(self) -> bool:
+        """Whether the plan was made with ``--rotate-secrets`` (its fresh check must be too)."""
+        return self.data["rotate_secrets"] is True
 
-def dump(plan: Plan, desired: Desired, *, api_url: str, api_key: str, policy: Policy) -> str:
+
+def dump(
+    plan: Plan,
+    desired: Desired,
+    *,
+    api_url: str,
+    api_key: str,
+    policy: Policy,
+    rotate_secrets: bool = False,
+) -> str:
     """The saved-plan file's text (JSON)."""
     salt = secrets.token_bytes(16)
     keys = _Keys.derive(api_key, salt)
@@ -108,6 +121,7 @@ def dump(plan: Plan, desired: Desired, *, api_url: str, api_key: str, policy: Po
         "policy": {"name": policy.name, "sha256": policy.fingerprint},
         "manifest": {"files": list(desired.files), "sha256": manifest_digest(desired.files)},
         "salt": salt.hex(),
+        "rotate_secrets": rotate_secrets,
         "digests": [
             {"change": keys.change(action), "secret": keys.secret(action)}
             for action in plan.actions
@@ -145,6 +159,7 @@ def _well_formed(data: dict[str, Any]) -> bool:
         isinstance(data.get("api_url"), str),
         isinstance(data.get("api_key_fingerprint"), str),
         isinstance(data.get("salt"), str),
+        isinstance(data.get("rotate_secrets"), bool),
         isinstance(policy, dict),
         isinstance(digests, list),
         isinstance(manifest, dict),
