@@ -49,6 +49,7 @@ from reconciler.errors import (
     TransportError,
     UnprocessableError,
 )
+from reconciler.fields import INTEGRATION_FIELDS
 from reconciler.models import Ownership, RemoteIntegration
 from reconciler.secrets import scrub
 
@@ -530,9 +531,12 @@ class ApiClient:
 
 
 def created_as_asked(found: RemoteIntegration, body: Mapping[str, Any]) -> bool:
-    """Whether ``found`` has every field a create ``body`` sets (the secret by its last 4)."""
-    for name in ("description", "enabled", "scopes", "auth_methods", "config"):
-        if name in body and body[name] != getattr(found, name):
+    """Whether ``found`` has every field a create ``body`` sets (the secret by its last 4).
+
+    Fields compare as the field table says (a set in another order is the same set).
+    """
+    for f in INTEGRATION_FIELDS:
+        if f.key in body and not f.equal(body[f.key], getattr(found, f.key)):
             return False
     credentials = body.get("credentials")
     if credentials is not None:
