@@ -90,9 +90,10 @@ def _review_order(plan: Plan) -> list[Action]:
 
 
 def _row(action: Action) -> str:
-    changes = ", ".join(code(f.path, in_table=True) for f in action.fields[:8])
-    if len(action.fields) > 8:
-        changes += f" and {len(action.fields) - 8} more"
+    changed = [f for f in action.fields if f.changed]  # not what a replace carries over
+    changes = ", ".join(code(f.path, in_table=True) for f in changed[:8])
+    if len(changed) > 8:
+        changes += f" and {len(changed) - 8} more"
     if action.destructive:
         warning = f"⚠️ {DESTROYS}"
         if action.kind is ActionKind.REPLACE and action.reason:
