@@ -21,7 +21,9 @@ IDENTITIES = [(s, o) for s in BUILTIN + CUSTOM for o in ("user", "organization")
 SECRETS = ("alpha-secret-1111", "beta-secret-2222", "gamma-secret-1111")
 
 descriptions = st.one_of(st.none(), st.sampled_from(["a", "b", "Prod | <app>"]))
-scopes = st.one_of(st.none(), st.lists(st.sampled_from(["read", "write", "admin"]), max_size=2))
+scopes = st.one_of(  # a set: the manifest refuses a repeated scope
+    st.none(), st.lists(st.sampled_from(["read", "write", "admin"]), max_size=2, unique=True)
+)
 credentials = st.one_of(
     st.just({"type": "organization"}),
     st.tuples(st.sampled_from(["id-1", "id-2"]), st.sampled_from(SECRETS)).map(
