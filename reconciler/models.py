@@ -39,6 +39,13 @@ def _not_null(value: object) -> object:
     return value
 
 
+def not_a_bool(value: object) -> object:
+    """``version: true`` equals 1 in Python; only the integer 1 is a version."""
+    if isinstance(value, bool):
+        raise ValueError("expected the integer 1")
+    return value
+
+
 def _omit_null_schema(schema: JsonDict) -> None:
     """JSON Schema of a field that may be omitted but not null: drop the null branch."""
     options = schema.pop("anyOf", None)
@@ -217,14 +224,7 @@ class Manifest(_Strict):
     integrations: list[Integration] = Field(default_factory=list)
 
     _no_null = field_validator("settings", mode="before")(_not_null)
-
-    @field_validator("version", mode="before")
-    @classmethod
-    def _integer_one(cls, value: object) -> object:
-        """``version: true`` equals 1 in Python; only the integer 1 is a version."""
-        if isinstance(value, bool):
-            raise ValueError("expected the integer 1")
-        return value
+    _integer_version = field_validator("version", mode="before")(not_a_bool)
 
 
 @dataclass(frozen=True)

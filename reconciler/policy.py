@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator
 
 from reconciler.errors import ManifestError, Problem
+from reconciler.models import not_a_bool
 from reconciler.yamlsource import parse
 
 POLICY_VARIABLE: Final = "RECONCILER_POLICY"
@@ -92,12 +93,7 @@ class PolicyFile(_Strict):
     custom_provider_urls: list[str] | None = None
     safety: _Safety = Field(default_factory=_Safety)
 
-    @field_validator("version", mode="before")
-    @classmethod
-    def _integer_one(cls, value: object) -> object:
-        if isinstance(value, bool):
-            raise ValueError("expected the integer 1")
-        return value
+    _integer_version = field_validator("version", mode="before")(not_a_bool)
 
     @field_validator("custom_provider_urls")
     @classmethod
