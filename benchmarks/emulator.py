@@ -26,7 +26,8 @@ class Emulator:
 
     def stats(self) -> dict[str, Any]:
         """``GET /_emulator/stats``: request counts by route and method, integrations."""
-        response = httpx.get(f"{self.base_url}/_emulator/stats", timeout=30.0)
+        auth = {"Authorization": f"Bearer {API_KEY}"}  # the key running_emulator serves
+        response = httpx.get(f"{self.base_url}/_emulator/stats", headers=auth, timeout=30.0)
         response.raise_for_status()
         body: dict[str, Any] = response.json()
         return body
@@ -50,14 +51,19 @@ def running_emulator(
     workdir: Path,
     env: Mapping[str, str],
 ) -> Iterator[Emulator]:
-    """Start ``command emulator --port 0 ...``; stop it on exit (by its pid, nothing else)."""
+    """Start ``command emulator --port 0 ...`` keyed with ``API_KEY``; stop it on exit (by its
+    pid, nothing else)."""
     argv = [*command, "emulator", "--port", "0", "--latency-ms", str(latency_ms)]
     if seed is not None:
         argv += ["--seed", str(seed)]
     log_path = workdir / "emulator.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=dict(env)
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**env, "RECONCILER_EMULATOR_API_KEY": API_KEY},
         )
         try:
             yield Emulator(_wait_for_address(process, log_path))

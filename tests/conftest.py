@@ -21,6 +21,7 @@ from reconciler.emulator.app import create_app, store_of
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EMULATOR_API_KEY = "sk_test_emulator"
+EMULATOR_AUTH = {"Authorization": f"Bearer {EMULATOR_API_KEY}"}
 _STARTUP_TIMEOUT_S = 20.0
 
 
@@ -46,9 +47,11 @@ def _stderr_of(log: IO[bytes]) -> str:
 
 @contextmanager
 def emulator_process(*options: str) -> Iterator[str]:
-    """A ``python -m reconciler.emulator`` subprocess with ``options``; yields its base URL."""
+    """A ``python -m reconciler.emulator`` subprocess with ``options``, keyed with
+    ``EMULATOR_API_KEY``; yields its base URL."""
     port = _free_port()
     env = dict(os.environ)
+    env["RECONCILER_EMULATOR_API_KEY"] = EMULATOR_API_KEY
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     command = [sys.executable, "-m", "reconciler.emulator", "--port", str(port), *options]
     base_url = f"http://127.0.0.1:{port}"
@@ -97,7 +100,8 @@ def _wait_until_serving(process: subprocess.Popen[bytes], base_url: str, log: IO
                 + _stderr_of(log)
             )
         try:
-            if httpx.get(f"{base_url}/_emulator/stats", timeout=1.0).status_code == 200:
+            stats = httpx.get(f"{base_url}/_emulator/stats", headers=EMULATOR_AUTH, timeout=1.0)
+            if stats.status_code == 200:
                 return
         except httpx.TransportError:
             pass
@@ -111,6 +115,8 @@ def _wait_until_serving(process: subprocess.Popen[bytes], base_url: str, log: IO
 @pytest.fixture
 def live_emulator(live_emulator_server: str) -> str:
     """The base URL (``http://127.0.0.1:<port>``) of a live emulator, reset to empty state."""
-    response = httpx.post(f"{live_emulator_server}/_emulator/reset", timeout=5.0)
+    response = httpx.post(
+        f"{live_emulator_server}/_emulator/reset", headers=EMULATOR_AUTH, timeout=5.0
+    )
     assert response.status_code == 204, response.text
     return live_emulator_server

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from reconciler.client import ApiClient
 
 API_KEY = "sk_test_emulator"
+AUTH = {"Authorization": f"Bearer {API_KEY}"}
 BASE_URL = "http://localhost"
 T = TypeVar("T")
 
@@ -49,7 +50,10 @@ def client_for(
 
 
 async def stats(app: FastAPI) -> dict[str, Any]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL) as http:
+    """``GET /_emulator/stats`` of ``app`` (with the API key, as the route requires)."""
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url=BASE_URL, headers=AUTH
+    ) as http:
         response = await http.get("/_emulator/stats")
         response.raise_for_status()
         data: dict[str, Any] = response.json()
@@ -95,7 +99,7 @@ def invoke(
     environment = {
         "WORKOS_API_KEY": API_KEY,
         "WORKOS_BASE_URL": BASE_URL,
-        "GITHUB_SECRET": CANARY_SECRET,
+        "RECONCILER_GITHUB_SECRET": CANARY_SECRET,
         "NO_COLOR": "1",
         "GITHUB_ACTIONS": "",
         **env,

@@ -1055,7 +1055,7 @@ def test_the_command_reports_seed_problems_without_a_traceback(tmp_path: Path) -
         assert message in result.output
         assert "Traceback" not in result.output
     missing = runner.invoke(emulator, ["--seed", str(tmp_path / "absent.yaml")])
-    assert missing.exit_code == 2 and "does not exist" in missing.output
+    assert missing.exit_code == 1 and "does not exist" in missing.output
 
 
 def test_the_command_has_help_and_does_not_import_fastapi_until_run() -> None:
@@ -1157,7 +1157,7 @@ def test_live_emulator_over_loopback(live_emulator: str) -> None:
         listed = http.get("/data-integrations").json()
         assert listed["data"] == [created.json()]
         assert http.delete("/data-integrations/github").status_code == 204
-        stats = httpx.get(f"{live_emulator}/_emulator/stats").json()
+        stats = http.get("/_emulator/stats").json()
         assert stats["requests"]["POST /data-integrations"] == 1
         assert stats["integrations"] == 0
 

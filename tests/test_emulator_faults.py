@@ -45,7 +45,7 @@ def outcomes(app: FastAPI, requests: list[Request]) -> list[str]:
 def emulator_stats(app: FastAPI) -> dict[str, Any]:
     async def scenario() -> dict[str, Any]:
         async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url=BASE_URL
+            transport=httpx.ASGITransport(app=app), base_url=BASE_URL, headers=AUTH
         ) as http:
             data: dict[str, Any] = (await http.get("/_emulator/stats")).json()
             return data
@@ -208,7 +208,7 @@ def test_faults_need_the_api_key_first_and_spare_non_api_paths() -> None:
             transport=EmulatorTransport(app=app), base_url=BASE_URL
         ) as http:
             unauthorized = await http.get("/data-integrations")
-            stats = await http.get("/_emulator/stats")
+            stats = await http.get("/_emulator/stats", headers=AUTH)  # not faulted
             return [unauthorized.status_code, stats.status_code]
 
     try:
@@ -220,9 +220,15 @@ def test_faults_need_the_api_key_first_and_spare_non_api_paths() -> None:
 
 def test_the_command_validates_fault_options() -> None:
     runner = CliRunner()
-    for args in (["--fail-rate", "1.5"], ["--fail-rate", "-0.1"], ["--rate-limit", "0"]):
+    for args in (
+        ["--fail-rate", "1.5"],
+        ["--fail-rate", "-0.1"],
+        ["--fail-rate", "nan"],
+        ["--rate-limit", "0"],
+    ):
         result = runner.invoke(emulator, args)
-        assert result.exit_code == 2, result.output
+        assert result.exit_code == 1, result.output  # a usage error: 2 means changes pending
+        assert "Invalid value for" in result.output
     help_text = runner.invoke(emulator, ["--help"]).output
     assert "after the change was committed" in help_text.replace("\n", " ").replace("  ", " ")
 

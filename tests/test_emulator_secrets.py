@@ -142,7 +142,8 @@ def emulator_output(tmp_path: Path) -> Iterator[tuple[str, Path]]:
                 assert process.poll() is None, log.read_text()
                 assert time.monotonic() < deadline, log.read_text()
                 try:
-                    if httpx.get(f"{base_url}/_emulator/stats", timeout=1).status_code == 200:
+                    stats = httpx.get(f"{base_url}/_emulator/stats", headers=AUTH, timeout=1)
+                    if stats.status_code == 200:
                         break
                 except httpx.TransportError:
                     time.sleep(0.05)

@@ -1,5 +1,8 @@
 """The emulator's ASGI app: the Data Integrations API plus ``/_emulator/stats`` and ``/reset``.
 
+Both sets of routes need the API key; ``/_emulator/*`` also refuses a foreign
+``Origin`` (``ApiMiddleware``), so no web page elsewhere can wipe the state.
+
 ``create_app`` opens the store itself, so the app works without lifespan
 events (as under ``httpx.ASGITransport``). A lifespan shutdown leaves it open,
 so one app may be served again (test clients run a lifespan per use): its
@@ -206,6 +209,8 @@ def _add_item_routes(router: APIRouter, service: Service, path: str, ownership: 
 def _emulator_router(
     service: Service, stats: RequestStats, resettable: Sequence[FaultPolicy | RateLimit]
 ) -> APIRouter:
+    """``GET /_emulator/stats`` and ``POST /_emulator/reset``: key and origin are checked
+    by ``ApiMiddleware`` before these run; neither is counted, delayed nor faulted."""
     router = APIRouter(prefix="/_emulator", include_in_schema=False)
 
     @router.get("/stats")

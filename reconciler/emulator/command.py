@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,30 @@ from reconciler.emulator.problems import ConnectionDropped
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8787
 DEFAULT_API_KEY = "sk_test_emulator"
+
+
+class _UsageError(click.UsageError):
+    """A usage error that exits 1: the CLI's exit 2 means "changes pending"
+    (``plan --detailed-exitcode``), so a script must never read a mistyped flag as that."""
+
+    exit_code = 1
+
+
+class _Command(click.Command):
+    """A command whose usage errors (a bad flag or value) exit 1, not click's 2."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as error:
+            raise _UsageError(error.format_message(), error.ctx) from None
+
+
+def _a_number(_: click.Context, param: click.Parameter, value: float) -> float:
+    """Refuse NaN, which passes ``FloatRange`` (no comparison with NaN is true)."""
+    if math.isnan(value):
+        raise click.BadParameter("nan is not a number between 0 and 1.", param=param)
+    return value
 
 
 def _quiet_drops(record: logging.LogRecord) -> bool:
@@ -61,9 +86,15 @@ def load_seed(path: Path) -> list[dict[str, Any]]:
     return entries
 
 
-@click.command("emulator")
+@click.command("emulator", cls=_Command)
 @click.option("--host", default=DEFAULT_HOST, show_default=True, help="Interface to listen on.")
-@click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--port",
+    default=DEFAULT_PORT,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="TCP port to listen on (0: any free port).",
+)
 @click.option(
     "--db",
     "db_path",
@@ -95,6 +126,7 @@ def load_seed(path: Path) -> list[dict[str, Any]]:
     default=0.0,
     show_default=True,
     type=click.FloatRange(0.0, 1.0),
+    callback=_a_number,
     help="Share of API requests that fail at random: 429 with Retry-After, 500, 503 or a "
     "dropped connection; half the 500s, 503s and drops come after the change was committed.",
 )
@@ -122,13 +154,16 @@ def emulator(
     """Serve a local emulator of the WorkOS Data Integrations API.
 
     State lives in SQLite (in memory unless --db is given). GET /_emulator/stats
-    shows request counts; POST /_emulator/reset clears everything.
+    shows request counts; POST /_emulator/reset clears everything. Both need the
+    API key (Authorization: Bearer <key>) and refuse requests from another
+    origin (a foreign Origin header gets 403).
 
     \b
     Examples:
       reconciler emulator
       reconciler emulator --port 9000 --db state.db --seed seed.yaml --latency-ms 50
       reconciler emulator --fail-rate 0.3 --fault-seed 7 --rate-limit 100
+      curl -H 'Authorization: Bearer sk_test_emulator' http://127.0.0.1:8787/_emulator/stats
       WORKOS_BASE_URL=http://127.0.0.1:8787 WORKOS_API_KEY=sk_test_emulator \\
         reconciler plan -f integrations.yaml
     """

@@ -1,5 +1,6 @@
 """ASGI middleware: request ids on every answer; counts, latency and the API key on API paths;
-a cap on the size of request bodies.
+the API key and a same-origin check on the control paths (``/_emulator/*``); a cap on the
+size of request bodies.
 
 (Injected faults and the rate limit live in ``faults``, one layer further in.)
 
@@ -17,6 +18,7 @@ from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import JSONResponse
@@ -27,14 +29,21 @@ from reconciler.emulator.ids import request_id
 from reconciler.emulator.problems import ConnectionDropped, error_body
 
 API_PREFIX = "/data-integrations"
+CONTROL_PREFIX = "/_emulator"
 MAX_BODY_BYTES = 2**20
 COUNTED_METHODS = ("GET", "POST", "PUT", "DELETE")
 _REQUEST_ID = re.compile(r"^[\x21-\x7e]{1,200}$")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 logger = logging.getLogger(__name__)
 
 
 def is_api_path(path: str) -> bool:
     return path == API_PREFIX or path.startswith(API_PREFIX + "/")
+
+
+def is_control_path(path: str) -> bool:
+    """``/_emulator`` and below: stats and reset, never counted, delayed or faulted."""
+    return path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/")
 
 
 @dataclass
@@ -69,7 +78,13 @@ class RequestStats:
 
 
 class ApiMiddleware:
-    """Request ids everywhere; on API paths: count, sleep ``latency_ms``, check the key."""
+    """Request ids everywhere; on API paths: count, sleep ``latency_ms``, check the key;
+    on control paths: refuse a foreign ``Origin`` (403), then check the key.
+
+    The control paths change state (``POST /_emulator/reset`` wipes it), so a web
+    page on another site must not reach them: a browser names that page's site in
+    ``Origin``. Clients that are not browsers send no ``Origin`` and need the key only.
+    """
 
     def __init__(
         self,
@@ -111,6 +126,13 @@ class ApiMiddleware:
             if not self._authorized(headers):
                 await _unauthorized()(scope, receive, send_with_id)
                 return
+        elif is_control_path(scope["path"]):
+            if not _same_origin(scope, headers):
+                await _forbidden()(scope, receive, send_with_id)
+                return
+            if not self._authorized(headers):
+                await _unauthorized()(scope, receive, send_with_id)
+                return
         try:
             await self.app(scope, receive, send_with_id)
         except ConnectionDropped:
@@ -141,6 +163,40 @@ def _unauthorized() -> JSONResponse:
         "unauthorized", "Missing or invalid API key: send 'Authorization: Bearer <api key>'."
     )
     return JSONResponse(body, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+
+
+def _forbidden() -> JSONResponse:
+    body = error_body("forbidden", "Requests to /_emulator/* from another origin are refused.")
+    return JSONResponse(body, status_code=403)
+
+
+def _same_origin(scope: Scope, headers: Headers) -> bool:
+    """True if the request has no ``Origin``, or every ``Origin`` is the server's own.
+
+    The server's own origin is the request's scheme with its ``Host``; an
+    ``Origin`` of ``null`` (a sandboxed page, a file), a malformed one, or one
+    on a request without ``Host`` is foreign.
+    """
+    origins = headers.getlist("origin")
+    if not origins:
+        return True
+    own = _origin_of(f"{scope.get('scheme', 'http')}://{headers.get('host', '')}")
+    return own is not None and all(_origin_of(origin) == own for origin in origins)
+
+
+def _origin_of(url: str) -> tuple[str, str, int] | None:
+    """``(scheme, host, port)`` of a bare ``scheme://host[:port]`` (default ports filled in);
+    None for anything else."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:  # a port out of range or not a number, a bad IPv6 literal
+        return None
+    scheme = parts.scheme.lower()
+    bare = not (parts.path or parts.query or parts.fragment or "@" in parts.netloc)
+    if scheme not in _DEFAULT_PORTS or not parts.hostname or not bare:
+        return None
+    return scheme, parts.hostname, port if port is not None else _DEFAULT_PORTS[scheme]
 
 
 class BodyLimitMiddleware:
