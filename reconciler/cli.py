@@ -251,7 +251,47 @@ def _github_report(plan: Plan, target: Target, refusals: list[str]) -> None:
             handle.write(_runtime().redactor.redact(render_markdown(plan, target=target)) + "\n")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _UsageError(click.UsageError):
+    """Exit code 2 means "changes pending" (``plan --detailed-exitcode``): a mistyped
+    flag or command must never read as that, so usage errors exit 1."""
+
+    exit_code = 1
+
+
+def _usage_error_exits_1(error: click.UsageError) -> click.UsageError:
+    return _UsageError(error.format_message(), error.ctx)
+
+
+class _Command(click.Command):
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as error:
+            raise _usage_error_exits_1(error) from None
+
+
+class _Group(click.Group):
+    command_class = _Command
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as error:
+            raise _usage_error_exits_1(error) from None
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as error:
+            raise _usage_error_exits_1(error) from None
+
+
+@click.group(
+    cls=_Group,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="reconciler")
 @click.option(
     "-v", "--verbose", is_flag=True, help="Log each HTTP request and step to stderr (no secrets)."

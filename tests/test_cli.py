@@ -281,3 +281,35 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(
     result = make_plan(desired_state(desired(slug="snowflake", auth_methods=["api_key"])), [])
     assert "\x1b[" in render_text(result, color=True)
     assert "\x1b[" not in render_text(result, color=False)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["plan", "--bogus"], "No such option '--bogus'"),
+        (["nosuchcommand"], "No such command 'nosuchcommand'"),
+        (["--bogus"], "No such option '--bogus'"),
+        (["apply", "--concurrency", "0"], "Invalid value for '--concurrency'"),
+        (["plan", "--format", "xml"], "Invalid value for '--format'"),
+    ],
+)
+def test_usage_errors_exit_1_never_2(args: list[str], message: str) -> None:
+    """2 means "changes pending" to a script running plan --detailed-exitcode."""
+    result = invoke(None, *args)
+    assert result.exit_code == 1, result.output
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_a_mistyped_flag_exits_1_from_the_installed_command() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "reconciler", "plan", "--detailed-exitcod"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "No such option '--detailed-exitcod'" in done.stderr
