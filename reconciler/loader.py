@@ -594,6 +594,8 @@ def _message(detail: ErrorDetails, loc: Loc, *, hide_value: bool = False) -> str
         return f"{label}: {text}" if isinstance(value, list) else f"{label}: {text}, got {shown}"
     if kind == "string_too_short":
         return f"{label}: must not be empty"
+    if kind == "too_long":
+        return f"{label}: at most {ctx['max_length']:,} items, got more"
     if kind == "too_short":
         least = ctx["min_length"]
         return f"{label}: must not be empty" if least == 1 else f"{label}: needs {least}+ items"

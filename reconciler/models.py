@@ -25,6 +25,9 @@ SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?$"
 SECRET_REFERENCE_PATTERN = r"^\$\{(env|file):([^}]+)\}$"
 SECRET_REFERENCE = re.compile(SECRET_REFERENCE_PATTERN)
 HTTPS_PATTERN = r"^https://"
+MAX_ITEMS = 1000
+"""Bound of every list and map of an entry: far above any real use, and checked before
+the items, so a hostile 250,000-item list costs one error, not 250,000."""
 NOT_NULL_MESSAGE = "null is not allowed here; omit the key to leave it unmanaged"
 
 
@@ -92,7 +95,9 @@ class CustomProvider(_Strict):
     request_scope_separator: str = " "
     scopes_required: StrictBool = False
     client_secret_required: StrictBool = True
-    additional_authorization_parameters: dict[str, str] = Field(default_factory=dict)
+    additional_authorization_parameters: dict[str, str] = Field(
+        default_factory=dict, max_length=MAX_ITEMS
+    )
     token_body_content_type: str = "application/x-www-form-urlencoded"
     authenticate_via: Literal["request_body", "basic_auth_header"] = "request_body"
 
@@ -146,7 +151,10 @@ class Integration(_Strict):
     description: str | None = None
     enabled: StrictBool = False
     scopes: list[str] | None = Field(
-        None, json_schema_extra={"uniqueItems": True}, description="A set: order means nothing."
+        None,
+        max_length=MAX_ITEMS,
+        json_schema_extra={"uniqueItems": True},
+        description="A set: order means nothing.",
     )
     auth_methods: list[AuthMethod] = Field(
         default_factory=_default_auth_methods,
@@ -154,7 +162,9 @@ class Integration(_Strict):
         json_schema_extra={"uniqueItems": True},
         description="Creation-only.",
     )
-    config: dict[str, str] = Field(default_factory=dict, description="Creation-only.")
+    config: dict[str, str] = Field(
+        default_factory=dict, max_length=MAX_ITEMS, description="Creation-only."
+    )
     credentials: Credentials | None = Field(None, json_schema_extra=_omit_null_schema)
     custom_provider: CustomProvider | None = Field(None, json_schema_extra=_omit_null_schema)
     protect: StrictBool = Field(False, description="Never delete or replace this integration.")
@@ -196,7 +206,9 @@ class Settings(_Strict):
     """Settings of a whole run; may appear in one manifest file only."""
 
     prune: StrictBool = Field(False, description="Delete remote integrations not listed.")
-    ignore: list[str] = Field(default_factory=list, description="Slug globs never touched.")
+    ignore: list[str] = Field(
+        default_factory=list, max_length=MAX_ITEMS, description="Slug globs never touched."
+    )
     max_delete_fraction: float = Field(0.3, ge=0.0, le=1.0)
     environment: str | None = Field(
         None,

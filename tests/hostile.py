@@ -117,6 +117,15 @@ def _aliased_merge_keys() -> bytes:
     return f"version: 1\nintegrations:\n{common}{rest}".encode()
 
 
+def _huge_list() -> bytes:
+    # 750 KB: 250,000 wrong scopes, one validation error each if nothing bounds the list.
+    return (
+        "version: 1\nintegrations:\n  - slug: github\n    scopes: ["
+        + ", ".join(["1"] * 250_000)
+        + "]\n"
+    ).encode()
+
+
 def _write_50_mb(path: Path) -> None:
     item = "  - slug: github\n    description: " + "x" * 200 + "\n"
     with path.open("w", encoding="utf-8") as handle:
@@ -140,6 +149,7 @@ _GENERATED: dict[str, tuple[Callable[[], bytes], str]] = {
     "aliased-nested-lists.yaml": (_aliased_nested_lists, ALIASED_BYTES),
     "aliased-descriptions.yaml": (_aliased_descriptions, ALIASED_BYTES),
     "aliased-merge-keys.yaml": (_aliased_merge_keys, ALIASED_BYTES),
+    "250000-scopes.yaml": (_huge_list, "scopes: at most 1,000 items"),
 }
 _EXTRA: dict[str, tuple[Callable[[], bytes], str]] = {
     "50000-unknown-keys.yaml": (_unknown_keys(50_000), "unknown key 'key0'"),
