@@ -583,6 +583,17 @@ def apply(
 
 
 @cli.command()
+@click.option(
+    "-f",
+    "--file",
+    "files",
+    multiple=True,
+    type=click.Path(),
+    help="Manifest file or directory (every *.yaml / *.yml inside), read only for its "
+    "settings.ignore: integrations whose slug it matches are left out. Repeatable. "
+    "Default: none (export everything).",
+)
+@policy_option
 @api_options
 @click.option(
     "--out",
@@ -591,26 +602,50 @@ def apply(
 )
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
 @handle_errors
-def export(api_url: str, max_requests_per_minute: float, out: str | None, force: bool) -> None:
+def export(
+    files: tuple[str, ...],
+    policy_file: str | None,
+    api_url: str,
+    max_requests_per_minute: float,
+    out: str | None,
+    force: bool,
+) -> None:
     """Write the remote integrations as a manifest, to adopt them as code.
 
-    Every integration of both ownerships, in a stable order, with only the
-    fields that differ from the API's defaults. Client secrets are written as
-    ${env:NAME} references; the names to set (and the last 4 characters each
-    secret must end with) are listed on stderr. With those set, `plan` on the
-    exported manifest shows no changes.
+    A faithful snapshot: every integration of both ownerships, in a stable
+    order, with every field a manifest can manage, API defaults included
+    (enabled: false, scopes: null...), so that a change made by hand in the
+    dashboard shows in `plan`. Client secrets are written as ${env:NAME}
+    references; the names to set (and the last 4 characters each secret must
+    end with) are listed on stderr. With those set, `plan` on the exported
+    manifest shows no changes.
+
+    With -f, the manifests' settings.ignore leaves out the integrations it
+    matches (nothing else is read from them). With --policy, a warning names
+    each variable the export refers to that the policy would refuse.
+
+    The `# yaml-language-server: $schema=...` header points at this checkout's
+    schemas/manifest.schema.json: relative to the --out file's directory, or
+    to the current directory when writing to stdout. It is left out when the
+    schema file is not there (an installed package).
 
     \b
     Examples:
       reconciler export > integrations.yaml
       reconciler export --out integrations.yaml
       reconciler export --out integrations.yaml --force
+      reconciler export -f integrations/ --out adopted.yaml      # honour settings.ignore
+      reconciler export --policy .github/reconciler-policy.yaml --out integrations.yaml
     """
-    from reconciler.exporter import export_manifest, secret_note
+    from reconciler.exporter import export_manifest, schema_reference, secret_note
 
+    policy = _policy(policy_file)
+    ignore = _load(files, policy, resolve_secrets=False).settings.ignore if files else []
     client = _client(api_url, max_requests_per_minute)
     remote = _run(_list_and_close(client))
-    result = export_manifest(remote)
+    result = export_manifest(
+        remote, schema=schema_reference(out or None), ignore=ignore, policy=policy
+    )
     if out:
         try:
             with open(out, "w" if force else "x", encoding="utf-8") as handle:
@@ -619,9 +654,12 @@ def export(api_url: str, max_requests_per_minute: float, out: str | None, force:
             raise ConfigError(f"{out} exists: pass --force to overwrite it") from None
         except OSError as error:
             raise ConfigError(f"cannot write {out}: {error.strerror}") from None
-        click.echo(f"Wrote {len(remote)} integrations to {for_terminal(out)}.", err=True)
+        click.echo(f"Wrote {result.count} integrations to {for_terminal(out)}.", err=True)
     else:
         click.echo(result.text, nl=False)
+    if result.ignored:
+        left_out = ", ".join(f"{slug} ({ownership})" for slug, ownership in result.ignored)
+        click.echo(f"Left out (settings.ignore): {for_terminal(left_out)}.", err=True)
     for warning in result.warnings:
         click.echo(f"Warning: {for_terminal(warning)}", err=True)
     note = secret_note(result)

@@ -1,38 +1,65 @@
 """The remote state as a manifest: adopt what was made by hand in the dashboard.
 
 ``export_manifest`` is pure (integrations in, YAML text out). It writes every
-integration of both ownerships in a stable order, only the fields that differ
-from the API's defaults, and each client secret as an ``${env:NAME}``
-reference: the API never returns a secret, only its last 4 characters, which
-``secret_note`` tells the user so that they can set the right value. Loaded
-back with those variables set, the export plans clean against the same remote.
+integration of both ownerships in a stable order, except those ``ignore``
+matches (``settings.ignore`` of the user's manifests), as a **faithful
+snapshot**: every field a manifest can manage (each row of
+``reconciler.fields``), API defaults included (``enabled: false``,
+``scopes: null``, ``pkce_enabled: true``...). A field left out of a manifest
+is unmanaged, so a default left out would hide a later change of it made by
+hand; written, the nightly ``plan --detailed-exitcode`` shows it.
+
+Each client secret is written as an ``${env:NAME}`` reference: the API never
+returns a secret, only its last 4 characters, which ``secret_note`` tells the
+user so that they can set the right value. Loaded back with those variables
+set, the export plans clean against the same remote.
 """
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import BaseModel, ValidationError
 
+from reconciler.fields import (
+    CREDENTIAL_FIELDS,
+    CUSTOM_PROVIDER_FIELDS,
+    INTEGRATION_FIELDS,
+    MISSING,
+    Field,
+)
 from reconciler.models import (
     OWNERSHIPS,
+    Credentials,
     CustomProvider,
     Integration,
     Ownership,
     RemoteIntegration,
 )
+from reconciler.policy import Policy
 from reconciler.yamlsource import reads_as_string
 
-DEFAULT_SCHEMA_REF = "manifest.schema.json"
 SECRET_VARIABLE_PREFIX = "RECONCILER_"
+SCHEMA_FILE = Path(__file__).absolute().parent.parent / "schemas" / "manifest.schema.json"
+"""The manifest schema in a source checkout (the repository root is the package's
+parent); absent from an installed wheel."""
 _REFERENCE_START = re.compile(r"\$\{(?:env|file):")
 _NOT_NAME = re.compile(r"[^A-Z0-9]+")
-_DEFAULT_AUTH_METHODS = ["oauth"]
 # Manifest key order, as the manifest documentation writes it.
 _KEY_ORDER = tuple(name for name in Integration.model_fields if name != "protect")
+# The manifest model holding each field's key, and the least a probe needs beside it.
+_MODELS: dict[str, tuple[type[BaseModel], dict[str, Any]]] = {
+    "credentials": (Credentials, {"type": "organization"}),
+    "custom_provider": (CustomProvider, {}),
+}
 
 
 @dataclass(frozen=True)
@@ -52,6 +79,10 @@ class Export:
     text: str
     secrets: tuple[SecretVariable, ...] = ()
     warnings: tuple[str, ...] = ()
+    count: int = 0
+    """How many integrations the manifest holds."""
+    ignored: tuple[tuple[str, Ownership], ...] = ()
+    """The identities left out because ``ignore`` matches their slug."""
 
     @property
     def secret_variables(self) -> tuple[str, ...]:
@@ -59,18 +90,31 @@ class Export:
 
 
 def export_manifest(
-    remote: Sequence[RemoteIntegration], *, schema: str = DEFAULT_SCHEMA_REF
+    remote: Sequence[RemoteIntegration],
+    *,
+    schema: str | None = None,
+    ignore: Sequence[str] = (),
+    policy: Policy | None = None,
 ) -> Export:
     """The manifest that describes ``remote`` exactly (secrets as references).
 
-    ``schema`` is what the ``yaml-language-server`` header points editors at.
+    ``schema`` is what the ``yaml-language-server`` header points editors at
+    (no such comment when None; see ``schema_reference``). Integrations whose
+    slug matches a glob of ``ignore`` (``settings.ignore``: case-sensitive
+    ``fnmatch``, as the planner matches it) are left out. With ``policy``, a
+    warning names each variable the export refers to that the policy refuses.
     """
     ordered = sorted(remote, key=lambda item: (item.slug, OWNERSHIPS.index(item.ownership)))
+    ignored = tuple(
+        item.identity for item in ordered if any(fnmatchcase(item.slug, p) for p in ignore)
+    )
     used: set[str] = set()
     secrets: list[SecretVariable] = []
     warnings: list[str] = []
     entries = []
     for item in ordered:
+        if item.identity in ignored:
+            continue
         variable = None
         if item.credentials is not None and item.credentials.type == "custom":
             variable = _unique(secret_variable_name(item.slug, item.ownership), used)
@@ -79,7 +123,19 @@ def export_manifest(
                     variable, item.slug, item.ownership, item.credentials.redacted_client_secret
                 )
             )
-        entry = _entry(item, variable)
+            refusal = policy.env_refusal(variable) if policy is not None else None
+            if refusal is not None:
+                warnings.append(
+                    f"{item.slug} ({item.ownership}): ${{env:{variable}}} {refusal}; plan and "
+                    "apply will refuse the exported manifest until you rename the variable to "
+                    "one the policy allows"
+                )
+        entry, left_out = _entry(item, variable)
+        warnings.extend(
+            f"{item.slug} ({item.ownership}): {path} is null remotely, which a manifest can't "
+            "say; it is left out (unmanaged)"
+            for path in left_out
+        )
         warnings.extend(
             f"{item.slug} ({item.ownership}): {path} holds {text!r}, which the loader will "
             "read as a reference; edit it before use"
@@ -87,12 +143,19 @@ def export_manifest(
             if path != "credentials.client_secret" and _REFERENCE_START.search(text)
         )
         entries.append(entry)
-    header = [
-        f"# yaml-language-server: $schema={schema}",
-        "# Exported by `reconciler export` from the remote state. Client secrets are",
+    header = [f"# yaml-language-server: $schema={schema}"] if schema is not None else []
+    header += [
+        "# Exported by `reconciler export` from the remote state: every field, defaults",
+        "# included, so that a change made by hand shows in `plan`. Client secrets are",
         "# ${env:...} references: the API never returns them; set each variable before",
         "# running plan or apply.",
     ]
+    if ignored:
+        count = len(ignored)
+        header.append(
+            f"# {count} integration{'s' * (count != 1)} left out: settings.ignore matches "
+            f"{'their slugs' if count != 1 else 'its slug'}."
+        )
     if not entries:
         header.append("# The environment had no integrations.")
     body = yaml.dump(
@@ -107,15 +170,45 @@ def export_manifest(
     body = body.replace("\n  - slug: ", "\n\n  - slug: ")
     body = body.replace("integrations:\n\n", "integrations:\n", 1)
     return Export(
-        text="\n".join(header) + "\n" + body, secrets=tuple(secrets), warnings=tuple(warnings)
+        text="\n".join(header) + "\n" + body,
+        secrets=tuple(secrets),
+        warnings=tuple(warnings),
+        count=len(entries),
+        ignored=ignored,
     )
 
 
+def schema_reference(
+    out: str | os.PathLike[str] | None, *, schema_file: str | os.PathLike[str] = SCHEMA_FILE
+) -> str | None:
+    """Where the ``$schema`` header of a manifest written to ``out`` should point.
+
+    ``schema_file`` relative to the directory of ``out`` (of the current
+    directory when ``out`` is None: standard output), with ``/`` separators;
+    None when there is no such file (an installed wheel has no
+    ``schemas/``), no relative path (another drive) or the path would not fit
+    on a comment line.
+    """
+    if not os.path.isfile(schema_file):
+        return None
+    start = os.path.dirname(os.path.realpath(out)) if out is not None else os.getcwd()
+    try:
+        relative = os.path.relpath(os.path.realpath(schema_file), os.path.realpath(start))
+    except ValueError:
+        return None
+    reference = Path(relative).as_posix()
+    return reference if reference.isprintable() else None
+
+
 class _ManifestDumper(yaml.SafeDumper):
-    """Block style with indented lists; strings quoted whenever the loader needs it."""
+    """Block style with indented lists; strings quoted whenever the loader needs it;
+    no anchors (the shared custom_provider block is written out on each entry)."""
 
     def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
         super().increase_indent(flow, False)
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
@@ -169,46 +262,61 @@ def _unique(name: str, used: set[str]) -> str:
     return candidate
 
 
-def _entry(item: RemoteIntegration, secret_variable: str | None) -> dict[str, Any]:
-    """One manifest entry: the non-default fields of ``item``, in manifest order."""
+def _entry(
+    item: RemoteIntegration, secret_variable: str | None
+) -> tuple[dict[str, Any], list[str]]:
+    """One manifest entry: every manageable field of ``item``, in manifest order; and
+    the paths of the fields left out because the manifest can't say their value."""
+    data = item.model_dump(mode="json")
+    left_out: list[str] = []
     fields: dict[str, Any] = {"slug": item.slug}
     if item.ownership != "user":
         fields["ownership"] = item.ownership
-    if item.description is not None:
-        fields["description"] = item.description
-    if item.enabled:
-        fields["enabled"] = True
-    if item.scopes is not None:
-        fields["scopes"] = list(item.scopes)
-    if list(item.auth_methods) != _DEFAULT_AUTH_METHODS:
-        fields["auth_methods"] = list(item.auth_methods)
-    if item.config:
-        fields["config"] = dict(item.config)
+    fields.update(_written(INTEGRATION_FIELDS, data, left_out))
     if item.credentials is not None:
-        credentials: dict[str, Any] = {"type": item.credentials.type}
-        if item.credentials.type == "custom":
-            credentials["client_id"] = item.credentials.client_id
-            credentials["client_secret"] = f"${{env:{secret_variable}}}"
+        missing: list[str] = []  # organization credentials have no client_id: not a loss
+        credentials = _written(CREDENTIAL_FIELDS, data, missing)
+        if secret_variable is not None:
+            left_out.extend(missing)
+            credentials.update(
+                {f.key: f"${{env:{secret_variable}}}" for f in CREDENTIAL_FIELDS if f.sensitive}
+            )
         fields["credentials"] = credentials
     if item.custom_provider is not None:
-        fields["custom_provider"] = _custom_provider(item.custom_provider)
-    return {key: fields[key] for key in _KEY_ORDER if key in fields}
+        # Written whole on each entry of a slug, so both carry the same shared definition.
+        fields["custom_provider"] = _written(CUSTOM_PROVIDER_FIELDS, data, left_out)
+    return {key: fields[key] for key in _KEY_ORDER if key in fields}, left_out
 
 
-def _custom_provider(definition: dict[str, Any]) -> dict[str, Any]:
-    """A definition without the fields that equal the API's defaults (``name`` always).
-
-    Written whole on each entry of a slug (a fresh copy: no YAML anchors), so
-    both entries carry the same shared definition.
-    """
-    written: dict[str, Any] = {"name": definition.get("name")}
-    for name, field_info in CustomProvider.model_fields.items():
-        if name == "name" or name not in definition:
+def _written(
+    table: Sequence[Field], data: Mapping[str, Any], left_out: list[str]
+) -> dict[str, Any]:
+    """The fields of ``table`` as ``data`` (an API object) holds them, keyed by their last
+    part: a null the manifest can't hold is left out (its path added to ``left_out``),
+    and so is what the API object lacks (a sensitive field: the API never returns it)."""
+    written: dict[str, Any] = {}
+    for f in table:
+        value = f.get(data)
+        if value is MISSING or f.sensitive:
             continue
-        value = definition[name]
-        if value != field_info.get_default(call_default_factory=True):
-            written[name] = dict(value) if isinstance(value, dict) else value
+        if value is None and not _nullable(f.name):
+            left_out.append(f.name)
+            continue
+        written[f.key] = value
     return written
+
+
+@cache
+def _nullable(name: str) -> bool:
+    """Whether a manifest may say ``null`` for the field ``name`` (``description: null``
+    resets; ``custom_provider.name: null`` is refused): asked of the manifest models."""
+    *parents, key = name.split(".")
+    model, minimum = _MODELS[parents[0]] if parents else (Integration, {"slug": "probe"})
+    try:
+        model.model_validate({**minimum, key: None})
+    except ValidationError:
+        return False
+    return True
 
 
 def _strings(value: Any, path: str = "") -> list[tuple[str, str]]:

@@ -1,27 +1,41 @@
-"""Tests of the exporter: round trip through the emulator, defaults omitted, variable names."""
+"""Tests of the exporter: a faithful snapshot (defaults included), round trip and drift
+through the emulator, settings.ignore, policy warnings, the $schema path, variable names."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
+from fastapi import FastAPI
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from reconciler.emulator.app import create_app, store_of
 from reconciler.exporter import (
-    DEFAULT_SCHEMA_REF,
+    SCHEMA_FILE,
     Export,
     SecretVariable,
     export_manifest,
+    schema_reference,
     secret_note,
     secret_variable_name,
+)
+from reconciler.fields import (
+    BY_NAME,
+    CUSTOM_PROVIDER_FIELDS,
+    FIELDS,
+    INTEGRATION_FIELDS,
+    api_default,
 )
 from reconciler.loader import load
 from reconciler.models import RemoteIntegration
 from reconciler.planner import plan
+from reconciler.policy import DEFAULT_POLICY, Policy
 from tests.factories import custom_credentials, remote
-from tests.support import client_for, run
+from tests.support import AUTH, BASE_URL, client_for, run
 
 SECRETS = {
     ("github", "user"): "github-secret-value-b7c4",
@@ -202,73 +216,119 @@ def test_order_is_slug_then_user_before_organization(
 
 def test_header_and_key_order(remote_state: list[RemoteIntegration]) -> None:
     export = export_manifest(remote_state)
-    first, second = export.text.splitlines()[:2]
-    assert first == f"# yaml-language-server: $schema={DEFAULT_SCHEMA_REF}"
-    assert "Exported by `reconciler export`" in second
+    first = export.text.splitlines()[0]
+    assert "yaml-language-server" not in export.text  # no schema named: no comment
+    assert "Exported by `reconciler export`" in first
     assert "version: 1\nintegrations:\n" in export.text
     assert list(_entry(export, "github")) == [
         "slug",
         "description",
         "enabled",
         "scopes",
+        "auth_methods",
+        "config",
         "credentials",
     ]
-    assert list(_entry(export, "acme-crm")) == ["slug", "scopes", "credentials", "custom_provider"]
+    assert list(_entry(export, "acme-crm")) == [
+        "slug",
+        "description",
+        "enabled",
+        "scopes",
+        "auth_methods",
+        "config",
+        "credentials",
+        "custom_provider",
+    ]
+    assert list(_entry(export, "acme-crm")["custom_provider"]) == [
+        f.key for f in CUSTOM_PROVIDER_FIELDS
+    ]
     custom = export_manifest(remote_state, schema="../schemas/manifest.schema.json")
     assert custom.text.startswith(
         "# yaml-language-server: $schema=../schemas/manifest.schema.json\n"
     )
 
 
-def test_only_non_default_fields_are_written(remote_state: list[RemoteIntegration]) -> None:
+def test_every_field_is_written_defaults_included(remote_state: list[RemoteIntegration]) -> None:
+    """A field left out of a manifest is unmanaged: a default left out would hide drift."""
     export = export_manifest(remote_state)
     assert _entry(export, "github", "organization") == {
         "slug": "github",
         "ownership": "organization",
         "description": "GitHub for organizations",
+        "enabled": False,
+        "scopes": None,
+        "auth_methods": ["oauth"],
+        "config": {},
         "credentials": {"type": "organization"},
     }
     assert _entry(export, "snowflake") == {
         "slug": "snowflake",
         "description": "Warehouse",
+        "enabled": False,
+        "scopes": None,
         "auth_methods": ["api_key"],
         "config": {"account": "xy12345"},
     }
+    assert "    enabled: false\n" in export.text
+    assert "    scopes: null\n" in export.text
+    assert "    description: null\n" in export.text
     # An empty description and empty scopes are values, not defaults.
     assert _entry(export, "notion")["description"] == ""
     assert _entry(export, "acme-crm")["scopes"] == []
 
 
-def test_custom_provider_keeps_name_and_non_defaults_on_both_entries(
+def test_an_integration_at_every_default_is_written_whole() -> None:
+    """Each row of the field table a manifest can hold is written at its API default."""
+    item = remote("tracker", custom_provider={"name": "Tracker"})
+    (entry,) = yaml.safe_load(export_manifest([item]).text)["integrations"]
+    for f in FIELDS:
+        if f.path[0] == "credentials" or f.name == "custom_provider.name":
+            continue
+        assert f.get(entry) == api_default(f), f.name
+    assert entry["custom_provider"]["name"] == "Tracker"
+    assert entry["credentials"] == {"type": "organization"}
+
+
+def test_every_written_field_is_managed_once_loaded(
+    remote_state: list[RemoteIntegration], tmp_path: Path
+) -> None:
+    """``description: null`` and ``scopes: null`` load as managed ("reset"), not as omitted."""
+    export = export_manifest(remote_state)
+    manifest = tmp_path / "exported.yaml"
+    manifest.write_text(export.text, encoding="utf-8")
+    desired = load([manifest], environ=_secret_environ(export))
+    for item in desired.integrations:
+        for f in INTEGRATION_FIELDS:
+            assert item.managed(f.key), (item.identity, f.name)
+        provider = item.spec.custom_provider
+        if provider is not None:
+            assert provider.model_fields_set == {f.key for f in CUSTOM_PROVIDER_FIELDS}
+
+
+def test_custom_provider_written_whole_on_both_entries(
     remote_state: list[RemoteIntegration],
 ) -> None:
     export = export_manifest(remote_state)
     user, organization = _entry(export, "acme-crm"), _entry(export, "acme-crm", "organization")
     assert user["custom_provider"] == organization["custom_provider"] == SEED[2]["custom_provider"]
-    assert _entry(export, "acme_crm")["custom_provider"] == {"name": "Another Acme"}
+    assert _entry(export, "acme_crm")["custom_provider"] == {
+        "name": "Another Acme",
+        **{f.key: api_default(f) for f in CUSTOM_PROVIDER_FIELDS if f.key != "name"},
+    }
     assert "&id" not in export.text and "*id" not in export.text
 
 
-def test_defaults_are_omitted_field_by_field() -> None:
-    item = remote(
-        "tracker",
-        custom_provider={
-            "name": "Tracker",
-            "token_url": "https://tracker.example/token",
-            "pkce_enabled": True,
-            "authenticate_via": "basic_auth_header",
-        },
+def test_a_null_the_manifest_cannot_hold_is_left_out_with_a_warning() -> None:
+    item = remote("tracker", custom_provider={"name": "Tracker"})
+    nameless = item.model_copy(
+        update={"custom_provider": {**(item.custom_provider or {}), "name": None}}
     )
-    (entry,) = yaml.safe_load(export_manifest([item]).text)["integrations"]
-    assert entry == {
-        "slug": "tracker",
-        "credentials": {"type": "organization"},
-        "custom_provider": {
-            "name": "Tracker",
-            "token_url": "https://tracker.example/token",
-            "authenticate_via": "basic_auth_header",
-        },
-    }
+    export = export_manifest([nameless])
+    (entry,) = yaml.safe_load(export.text)["integrations"]
+    assert "name" not in entry["custom_provider"]
+    assert entry["custom_provider"]["refresh_token_url"] is None  # a null it may hold
+    (warning,) = export.warnings
+    assert "tracker (user): custom_provider.name is null remotely" in warning
 
 
 def test_credentials_refer_to_variables_and_never_hold_a_secret(
@@ -393,3 +453,292 @@ def test_strings_stay_strings_under_yaml_1_2(tmp_path: Path) -> None:
         plan(load([manifest], environ={"RECONCILER_SLACK_CLIENT_SECRET": "x-0001"}), [item]).actions
         == ()
     )
+
+
+# --- drift: a change made by hand to any exported field shows in plan ------------------
+
+DRIFT_SECRET = "drift-secret-value-3141"
+DRIFT_BASE: dict[str, Any] = {
+    "provider": "tracker",
+    "ownership": "user",
+    "custom_provider": {
+        "name": "Tracker",
+        "authorization_url": "https://tracker.example/oauth/authorize",
+        "token_url": "https://tracker.example/oauth/token",
+    },
+    "credentials": {"type": "custom", "client_id": "tracker-app", "client_secret": DRIFT_SECRET},
+}
+_SAME_CREDENTIALS = {"type": "custom", "client_id": "tracker-app", "client_secret": DRIFT_SECRET}
+# Per field: what a manager changes by hand (a PUT body; for a creation-only field, the
+# create body of the integration made again), and the fields the plan then shows changed
+# (credentials go whole: a new client_id, or the create of a replace, sends the secret again).
+DRIFT: dict[str, tuple[dict[str, Any], set[str]]] = {
+    "description": ({"description": "changed by hand"}, set()),
+    "enabled": ({"enabled": True}, set()),
+    "scopes": ({"scopes": ["read", "write"]}, set()),
+    "auth_methods": ({"auth_methods": ["oauth", "api_key"]}, {"credentials.client_secret"}),
+    "config": ({"config": {"account": "by-hand"}}, {"credentials.client_secret"}),
+    "credentials.type": (
+        {"credentials": {"type": "organization"}},
+        {"credentials.client_id", "credentials.client_secret"},
+    ),
+    "credentials.client_id": (
+        {"credentials": {**_SAME_CREDENTIALS, "client_id": "another-app"}},
+        {"credentials.client_secret"},
+    ),
+    "credentials.client_secret": (
+        {"credentials": {**_SAME_CREDENTIALS, "client_secret": "rotated-by-hand-2718"}},
+        set(),
+    ),
+    "custom_provider.name": ({"custom_provider": {"name": "Renamed"}}, set()),
+    "custom_provider.authorization_url": (
+        {"custom_provider": {"authorization_url": "https://other.example/authorize"}},
+        set(),
+    ),
+    "custom_provider.token_url": (
+        {"custom_provider": {"token_url": "https://other.example/token"}},
+        set(),
+    ),
+    "custom_provider.refresh_token_url": (
+        {"custom_provider": {"refresh_token_url": "https://other.example/refresh"}},
+        set(),
+    ),
+    "custom_provider.pkce_enabled": ({"custom_provider": {"pkce_enabled": False}}, set()),
+    "custom_provider.request_scope_separator": (
+        {"custom_provider": {"request_scope_separator": ","}},
+        set(),
+    ),
+    "custom_provider.scopes_required": ({"custom_provider": {"scopes_required": True}}, set()),
+    "custom_provider.client_secret_required": (
+        {"custom_provider": {"client_secret_required": False}},
+        set(),
+    ),
+    "custom_provider.additional_authorization_parameters": (
+        {"custom_provider": {"additional_authorization_parameters": {"prompt": "consent"}}},
+        set(),
+    ),
+    "custom_provider.token_body_content_type": (
+        {"custom_provider": {"token_body_content_type": "application/json"}},
+        set(),
+    ),
+    "custom_provider.authenticate_via": (
+        {"custom_provider": {"authenticate_via": "basic_auth_header"}},
+        set(),
+    ),
+}
+
+
+def test_every_field_of_the_table_has_a_drift_case() -> None:
+    """A row added to the field table needs a case below: the exporter writes it too."""
+    assert set(DRIFT) == {f.name for f in FIELDS}
+
+
+def _field_of(path: str) -> str:
+    """The table's field a plan path belongs to (``config.account`` is ``config``)."""
+    (found,) = [f.name for f in FIELDS if path == f.name or path.startswith(f.name + ".")]
+    return found
+
+
+async def _change_by_hand(app: FastAPI, name: str, change: dict[str, Any]) -> None:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url=BASE_URL, headers=AUTH
+    ) as http:
+        if BY_NAME[name].creation_only:  # made again with the field changed
+            deleted = await http.delete("/data-integrations/tracker")
+            assert deleted.status_code == 204, deleted.text
+            created = await http.post("/data-integrations", json={**DRIFT_BASE, **change})
+            assert created.status_code == 201, created.text
+        else:
+            updated = await http.put("/data-integrations/tracker", json=change)
+            assert updated.status_code == 200, updated.text
+
+
+@pytest.mark.parametrize("name", sorted(DRIFT))
+def test_a_change_by_hand_to_any_field_shows_in_plan(name: str, tmp_path: Path) -> None:
+    """Export, change one field through the API (as in the dashboard), plan on the export:
+    exactly that field shows, defaults included (``enabled: false``, ``scopes: null``,
+    ``pkce_enabled: true``...), which an export that leaves defaults out would hide."""
+    change, consequences = DRIFT[name]
+    app = create_app(seed=[DRIFT_BASE])
+    try:
+
+        async def scenario() -> tuple[list[RemoteIntegration], list[RemoteIntegration]]:
+            async with client_for(app) as client:
+                before = await client.list_integrations()
+                await _change_by_hand(app, name, change)
+                return before, await client.list_integrations()
+
+        before, after = run(scenario())
+    finally:
+        store_of(app).close()
+    export = export_manifest(before)
+    manifest = tmp_path / "exported.yaml"
+    manifest.write_text(export.text, encoding="utf-8")
+    desired = load([manifest], environ={"RECONCILER_TRACKER_CLIENT_SECRET": DRIFT_SECRET})
+    assert plan(desired, before).actions == ()
+    (action,) = plan(desired, after).actions
+    assert action.identity == ("tracker", "user")
+    changed = {_field_of(c.path) for c in action.fields if c.changed}
+    assert changed == {name} | consequences
+
+
+# --- round trip, property: any remote state exports to a manifest that plans clean ------
+
+PROPERTY_CUSTOM = ("crm-a", "crm_b")
+PROPERTY_IDENTITIES = [
+    (slug, ownership)
+    for slug in ("github", "snowflake", *PROPERTY_CUSTOM)
+    for ownership in ("user", "organization")
+]
+_texts = st.sampled_from(["", "Prod | <app>", "0o17", "yes", "two\nlines"])
+_urls = st.sampled_from(["https://a.example/x", "https://b.example/y"])
+_provider_values: dict[str, st.SearchStrategy[Any]] = {
+    "name": st.sampled_from(["CRM", "Other CRM"]),
+    "authorization_url": st.one_of(st.none(), _urls),
+    "token_url": st.one_of(st.none(), _urls),
+    "refresh_token_url": st.one_of(st.none(), _urls),
+    "pkce_enabled": st.booleans(),
+    "request_scope_separator": st.sampled_from([" ", ",", "+"]),
+    "scopes_required": st.booleans(),
+    "client_secret_required": st.booleans(),
+    "additional_authorization_parameters": st.dictionaries(
+        st.sampled_from(["prompt", "access_type"]), st.sampled_from(["consent", "offline"])
+    ),
+    "token_body_content_type": st.sampled_from(
+        ["application/x-www-form-urlencoded", "application/json"]
+    ),
+    "authenticate_via": st.sampled_from(["request_body", "basic_auth_header"]),
+}
+
+
+@st.composite
+def remote_bodies(draw: st.DrawFn) -> list[dict[str, Any]]:
+    """Create bodies of a random remote state: any field given or left at its default."""
+    assert set(_provider_values) == {f.key for f in CUSTOM_PROVIDER_FIELDS}
+    definitions = {
+        slug: draw(
+            st.fixed_dictionaries(
+                {"name": _provider_values["name"]},
+                optional={k: v for k, v in _provider_values.items() if k != "name"},
+            )
+        )
+        for slug in PROPERTY_CUSTOM
+    }
+    bodies = []
+    for index, (slug, ownership) in enumerate(
+        draw(st.lists(st.sampled_from(PROPERTY_IDENTITIES), unique=True, max_size=5))
+    ):
+        methods = draw(st.sampled_from([["oauth"], ["oauth", "api_key"], ["api_key"]]))
+        optional: dict[str, st.SearchStrategy[Any]] = {
+            "description": st.one_of(st.none(), _texts),
+            "enabled": st.booleans(),
+            "scopes": st.one_of(
+                st.none(), st.lists(st.sampled_from(["write", "read", "a b"]), unique=True)
+            ),
+            "config": st.dictionaries(st.just("account"), _texts),
+        }
+        body: dict[str, Any] = {
+            "provider": slug,
+            "ownership": ownership,
+            "auth_methods": methods,
+            **draw(st.fixed_dictionaries({}, optional=optional)),
+        }
+        if "oauth" in methods:
+            body["credentials"] = draw(
+                st.sampled_from(
+                    [
+                        {"type": "organization"},
+                        {
+                            "type": "custom",
+                            "client_id": f"app-{index}",
+                            "client_secret": f"secret-{index}-value-{index:04d}",
+                        },
+                    ]
+                )
+            )
+        if slug in PROPERTY_CUSTOM:
+            body["custom_provider"] = definitions[slug]
+        bodies.append(body)
+    return bodies
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(bodies=remote_bodies())
+def test_any_remote_state_exports_to_a_manifest_that_plans_clean(
+    bodies: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    state = _remote_state(bodies)
+    export = export_manifest(state)
+    manifest = tmp_path / "exported.yaml"
+    manifest.write_text(export.text, encoding="utf-8")
+    secrets = {
+        (body["provider"], body["ownership"]): body["credentials"]["client_secret"]
+        for body in bodies
+        if body.get("credentials", {}).get("type") == "custom"
+    }
+    environ = {v.name: secrets[v.slug, v.ownership] for v in export.secrets}
+    desired = load([manifest], environ=environ)
+    result = plan(desired, state)
+    assert result.actions == ()
+    assert result.unmanaged == ()
+    for item in desired.integrations:  # every field managed: none left to hide drift
+        assert all(item.managed(f.key) for f in INTEGRATION_FIELDS), item.identity
+
+
+# --- settings.ignore, policy warnings, the $schema path ---------------------------------
+
+
+def test_ignored_slugs_are_left_out(remote_state: list[RemoteIntegration]) -> None:
+    export = export_manifest(remote_state, ignore=["acme*", "GitHub"])  # case-sensitive
+    slugs = {entry["slug"] for entry in _entries(export)}
+    assert slugs == {"github", "notion", "snowflake"}
+    assert export.ignored == (
+        ("acme-crm", "user"),
+        ("acme-crm", "organization"),
+        ("acme_crm", "user"),
+    )
+    assert export.count == 4
+    assert "# 3 integrations left out: settings.ignore matches their slugs." in export.text
+    # Their secrets are not asked for either.
+    assert export.secret_variables == (
+        "RECONCILER_GITHUB_CLIENT_SECRET",
+        "RECONCILER_NOTION_CLIENT_SECRET",
+    )
+    assert export_manifest(remote_state).ignored == ()
+
+
+def test_variables_the_policy_refuses_are_warned_about(
+    remote_state: list[RemoteIntegration],
+) -> None:
+    strict = Policy(path="ci/policy.yaml", env_globs=("RECONCILER_GITHUB_*",))
+    warnings = export_manifest(remote_state, policy=strict).warnings
+    refused = [w for w in warnings if "is not allowed by policy ci/policy.yaml" in w]
+    assert len(refused) == 3
+    assert any(
+        w.startswith("acme_crm (user): ${env:RECONCILER_ACME_CRM_2_CLIENT_SECRET} is not allowed")
+        for w in refused
+    )
+    assert not any("RECONCILER_GITHUB_CLIENT_SECRET" in w for w in warnings)
+    assert export_manifest(remote_state, policy=DEFAULT_POLICY).warnings == ()
+
+
+def test_schema_reference_resolves_from_the_output_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert SCHEMA_FILE.is_file()  # a source checkout
+    out = tmp_path / "deep" / "er" / "integrations.yaml"
+    out.parent.mkdir(parents=True)
+    reference = schema_reference(out)
+    assert reference is not None and "\\" not in reference
+    assert (out.parent / reference).resolve() == SCHEMA_FILE.resolve()
+    monkeypatch.chdir(tmp_path)
+    relative = schema_reference("integrations.yaml")
+    assert relative is not None and (tmp_path / relative).resolve() == SCHEMA_FILE.resolve()
+    standard_output = schema_reference(None)  # relative to the current directory
+    assert standard_output is not None and Path(standard_output).resolve() == SCHEMA_FILE.resolve()
+    # An installed wheel has no schemas/: no comment rather than a dangling path.
+    assert schema_reference(out, schema_file=tmp_path / "absent.json") is None
