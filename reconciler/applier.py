@@ -6,6 +6,9 @@ deletes last. Independent actions run concurrently, bounded by
 failure does not stop the others. Told to stop (``stop``, e.g. on SIGINT or
 SIGTERM through ``stop_on_signals``), it starts no new action, lets those in
 flight finish, and reports the rest as skipped: running again finishes the work.
+A replace whose delete is done always finishes its create; if that fails, the
+previous object is restored where it can be, and the result's ``state`` says
+what was left (``reconciler.replace``).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from typing import Any
 from reconciler.client import ApiClient
 from reconciler.errors import ReconcilerError
 from reconciler.plan import Action, ActionKind, Plan
+from reconciler.replace import ActionError, LeftState, create, replace
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 SKIPPED_BECAUSE = "not started: the apply was stopped"
@@ -35,12 +39,13 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True)
 class ActionResult:
-    """What happened to one action."""
+    """What happened to one action; ``state``: what a failed replace left behind."""
 
     action: Action
     outcome: Outcome
     duration: float
     error: str | None = None
+    state: LeftState | None = None
 
     @property
     def ok(self) -> bool:
@@ -87,14 +92,15 @@ def request_body(action: Action) -> dict[str, Any]:
     return body
 
 
-async def _execute(client: ApiClient, action: Action) -> None:
+async def _execute(
+    client: ApiClient, action: Action, on_interrupt: Callable[[ActionError], None]
+) -> None:
     if action.kind is ActionKind.CREATE:
-        await client.create(request_body(action))
+        await create(client, request_body(action))
     elif action.kind is ActionKind.UPDATE:
         await client.update(action.slug, action.ownership, request_body(action))
     elif action.kind is ActionKind.REPLACE:
-        await client.delete(action.slug, action.ownership)
-        await client.create(request_body(action))
+        await replace(client, action, request_body(action), on_interrupt=on_interrupt)
     else:
         await client.delete(action.slug, action.ownership)
 
@@ -119,7 +125,9 @@ async def apply_plan(
     ``stop`` is asked before each action starts (pass ``event.is_set`` for an
     ``asyncio.Event``); once it answers True, no action starts: those not
     started are reported ``skipped``. ``on_result`` hears of every action,
-    skipped ones included, as it ends.
+    skipped ones included, as it ends; if the task is cancelled while a
+    replace's integration is deleted and not yet re-created, it hears that
+    DELETED report before the cancellation goes on.
     """
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
@@ -140,10 +148,20 @@ async def apply_plan(
                 finish(index, ActionResult(action, Outcome.SKIPPED, 0.0, SKIPPED_BECAUSE))
                 return
             started = clock()
+
+            def interrupted(error: ActionError) -> None:
+                failed = ActionResult(
+                    action, Outcome.FAILED, clock() - started, str(error), error.state
+                )
+                finish(index, failed)
+
             try:
-                await _execute(client, action)
+                await _execute(client, action, interrupted)
             except Exception as error:  # one action's failure, whatever it is, stops no other
-                result = ActionResult(action, Outcome.FAILED, clock() - started, _describe(error))
+                state = error.state if isinstance(error, ActionError) else None
+                result = ActionResult(
+                    action, Outcome.FAILED, clock() - started, _describe(error), state
+                )
             else:
                 result = ActionResult(action, Outcome.SUCCEEDED, clock() - started)
         finish(index, result)

@@ -160,23 +160,34 @@ def render_result_line(result: ActionResult, color: bool = False) -> str:
 
 
 def render_apply_summary(result: ApplyResult, color: bool = False) -> str:
+    """The counts, then one line per failed replace saying what it left behind."""
     failed, skipped = len(result.failed), len(result.skipped)
     head = "Apply stopped" if result.stopped else "Apply complete"
     text = f"{head}: {len(result.succeeded)} succeeded, {failed} failed, {skipped} skipped."
-    return _style(text, color, fg="red" if failed or skipped else "green", bold=True)
+    lines = [_style(text, color, fg="red" if failed or skipped else "green", bold=True)]
+    for r in result.failed:
+        if r.state is not None:
+            name = _identity(r.action.slug, r.action.ownership)
+            lines.append(f"  {r.action.kind.value} {name}: {r.state.summary}")
+    return "\n".join(lines)
 
 
 def render_apply_json(plan: Plan, result: ApplyResult) -> str:
+    """The JSON plan plus ``results``; a failed replace's result adds its ``state``."""
     data = plan.to_dict()
-    data["results"] = [
-        {
-            "action": r.action.kind.value,
-            "slug": r.action.slug,
-            "ownership": r.action.ownership,
-            "outcome": r.outcome.value,
-            "error": r.error,
-            "duration": round(r.duration, 3),
-        }
-        for r in result.results
-    ]
+    data["results"] = [_result_dict(r) for r in result.results]
     return for_json(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)) + "\n"
+
+
+def _result_dict(result: ActionResult) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "action": result.action.kind.value,
+        "slug": result.action.slug,
+        "ownership": result.action.ownership,
+        "outcome": result.outcome.value,
+        "error": result.error,
+        "duration": round(result.duration, 3),
+    }
+    if result.state is not None:
+        data["state"] = result.state.value
+    return data

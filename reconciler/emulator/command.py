@@ -112,7 +112,9 @@ def load_seed(path: Path) -> list[dict[str, Any]]:
     "--seed",
     "seed_path",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="JSON or YAML list of create bodies (plus ownership) to load at start.",
+    help="JSON or YAML list of create bodies (plus ownership) to load at start; an entry "
+    'with credentials {"type": "unsupported"} is hidden (as if made in the dashboard): '
+    "absent from list and GET, 404 to PUT and DELETE, 409 to a create of its identity.",
 )
 @click.option(
     "--latency-ms",

@@ -2,6 +2,11 @@
 
 Every operation runs in one store transaction, so a rule that fails changes
 nothing. Answers are plain dicts in the API's JSON shape (``render``).
+
+An integration with credentials the API does not list (one made in the
+dashboard; seeded with ``credentials: {type: unsupported}``) is invisible:
+list leaves it out, GET, PUT and DELETE answer 404, and a create of the same
+identity answers 409.
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ from reconciler.emulator.store import IntegrationData, Store, StoredIntegration,
 from reconciler.providers import BUILTIN_PROVIDERS
 
 REDIRECT_BASE = "https://api.workos.com/data-integrations"
+UNSUPPORTED = "unsupported"
+"""The credentials type of a hidden integration (stored, never shown)."""
 
 
 class SeedError(ValueError):
@@ -72,7 +79,8 @@ class Service:
             self.store.save_response(idempotency_key, fingerprint, 201, created)
             return created, False
 
-    def _create(self, body: CreateIntegrationBody) -> dict[str, Any]:
+    def _create(self, body: CreateIntegrationBody, *, hidden: bool = False) -> dict[str, Any]:
+        """Create from ``body``; ``hidden``: with credentials the API does not list."""
         slug, ownership = body.provider, body.ownership
         existing_definition = (
             None if slug in BUILTIN_PROVIDERS else self.store.custom_provider(slug)
@@ -80,7 +88,8 @@ class Service:
         definition = self._creation_definition(body, existing_definition)
         _check_auth_methods(body.auth_methods)
         oauth = "oauth" in body.auth_methods
-        _check_credentials(body.credentials, oauth=oauth)
+        if not hidden:
+            _check_credentials(body.credentials, oauth=oauth)
         if self.store.integration(slug, ownership) is not None:
             raise conflict(
                 "integration_exists",
@@ -99,7 +108,9 @@ class Service:
             auth_methods=list(body.auth_methods),
             config=dict(body.config),
         )
-        if body.credentials is not None:
+        if hidden:
+            data = replace(data, credentials_type=UNSUPPORTED)
+        elif body.credentials is not None:
             data = _with_credentials(data, body.credentials)
         return render(self.store.insert(data), definition)
 
@@ -153,7 +164,12 @@ class Service:
     ) -> dict[str, Any]:
         """A page of integrations in the list envelope with its cursors."""
         rows, more = self.store.page(
-            ascending=order != "desc", limit=limit, after=after, before=before, ownership=ownership
+            ascending=order != "desc",
+            limit=limit,
+            after=after,
+            before=before,
+            ownership=ownership,
+            exclude_credentials_type=UNSUPPORTED,
         )
         if before is not None and after is None:
             cursor_before = rows[0].id if more and rows else None
@@ -237,8 +253,14 @@ class Service:
     # -- delete -------------------------------------------------------------------------
 
     def delete(self, slug: str, ownership: str) -> None:
-        """Delete if present (idempotent); the last of a custom slug takes its definition."""
+        """Delete if present (idempotent); the last of a custom slug takes its definition.
+
+        A hidden integration is not this API's to delete: 404.
+        """
         with self.store.transaction():
+            stored = self.store.integration(slug, ownership)
+            if stored is not None and stored.data.credentials_type == UNSUPPORTED:
+                raise _not_found(slug, ownership)
             deleted = self.store.delete(slug, ownership)
             if deleted and slug not in BUILTIN_PROVIDERS and self.store.count(slug) == 0:
                 self.store.delete_custom_provider(slug)
@@ -250,10 +272,16 @@ class Service:
 
         An entry whose (slug, ownership) was already stored before seeding is
         left alone, so restarting on the same ``--db`` with the same seed works.
+        An entry with ``credentials: {type: unsupported}`` is stored hidden
+        (credentials the API does not list: see the module doc).
         """
         existing = self.store.identities()
         created = 0
         for index, entry in enumerate(entries):
+            hidden = _hidden_entry(entry)
+            if hidden:
+                assert isinstance(entry, dict)
+                entry = {key: value for key, value in entry.items() if key != "credentials"}
             try:
                 body = CreateIntegrationBody.model_validate(entry)
             except ValidationError as error:
@@ -263,7 +291,8 @@ class Service:
             if (body.provider, body.ownership) in existing:
                 continue
             try:
-                self.create(body)
+                with self.store.transaction():
+                    self._create(body, hidden=hidden)
             except ApiProblem as problem:
                 raise SeedError(
                     f"seed[{index}] ({body.provider}, {body.ownership}): {problem.message}"
@@ -274,16 +303,26 @@ class Service:
     # -- helpers ------------------------------------------------------------------------
 
     def _find(self, slug: str, ownership: str) -> StoredIntegration:
+        """The integration at (slug, ownership) as the API sees it: a hidden one is 404."""
         stored = self.store.integration(slug, ownership)
-        if stored is None:
-            path = f"/data-integrations/{slug}" + ("/organization" if ownership != "user" else "")
-            raise not_found(f"No data integration at {path}.")
+        if stored is None or stored.data.credentials_type == UNSUPPORTED:
+            raise _not_found(slug, ownership)
         return stored
 
     def _definition_of(self, stored: StoredIntegration) -> dict[str, Any] | None:
         if stored.data.slug in BUILTIN_PROVIDERS:
             return None
         return self.store.custom_provider(stored.data.slug)
+
+
+def _not_found(slug: str, ownership: str) -> ApiProblem:
+    path = f"/data-integrations/{slug}" + ("/organization" if ownership != "user" else "")
+    return not_found(f"No data integration at {path}.")
+
+
+def _hidden_entry(entry: object) -> bool:
+    """A seed entry whose credentials are ``{"type": "unsupported"}``."""
+    return isinstance(entry, dict) and entry.get("credentials") == {"type": UNSUPPORTED}
 
 
 def render(stored: StoredIntegration, definition: dict[str, Any] | None) -> dict[str, Any]:

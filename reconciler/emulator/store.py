@@ -241,14 +241,19 @@ class Store:
         after: str | None = None,
         before: str | None = None,
         ownership: str | None = None,
+        exclude_credentials_type: str | None = None,
     ) -> tuple[list[StoredIntegration], bool]:
         """One page in creation order (or its reverse), and whether more lie beyond it.
 
         ``after``/``before`` are ids; they bound the page in display order. With
-        only ``before``, the page is the ``limit`` rows just before it.
+        only ``before``, the page is the ``limit`` rows just before it. Rows whose
+        ``credentials_type`` is ``exclude_credentials_type`` are left out.
         """
         conditions: list[str] = []
         params: list[Any] = []
+        if exclude_credentials_type is not None:
+            conditions.append("credentials_type IS NOT ?")
+            params.append(exclude_credentials_type)
         if ownership is not None:
             conditions.append("ownership = ?")
             params.append(ownership)

@@ -1,0 +1,364 @@
+"""A replace whose re-create fails is restored or reported DELETED; a 409 on a create is explained.
+
+The emulator refuses a config key snowflake does not declare (422), which makes
+a realistic failing re-create: the planner does not refuse it offline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jsonschema
+import pytest
+from fastapi import FastAPI
+
+from reconciler.applier import ActionResult, ApplyResult, Outcome, apply_plan
+from reconciler.emulator.app import create_app
+from reconciler.models import Desired, RemoteIntegration
+from reconciler.plan import ActionKind, Plan
+from reconciler.planner import plan
+from reconciler.render import render_apply_json, render_apply_summary, render_result_line
+from reconciler.replace import LeftState
+from tests.factories import desired, desired_state
+from tests.support import CANARY_SECRET, client_for, invoke, run, stats
+
+SCHEMA = json.loads(Path("schemas/plan.schema.json").read_text())
+REQUEST_ID = r" \[request id req_\w+\]"
+REFUSED_CONFIG = (
+    re.escape(
+        "API error 422 (validation_error): config: unknown key(s) for snowflake: warehouse "
+        "(allowed: account) (config.warehouse: allowed: account)"
+    )
+    + REQUEST_ID
+)
+RESTORED = (
+    "restored as a new integration (new id and redirect URI; its connected accounts are gone)"
+)
+SNOWFLAKE = {
+    "provider": "snowflake",
+    "description": "old",
+    "enabled": True,
+    "scopes": ["read"],
+    "config": {"account": "acct"},
+}
+ORGANIZATION = {"type": "organization"}
+
+
+def _custom(client_id: str) -> dict[str, Any]:
+    return {"type": "custom", "client_id": client_id, "client_secret": "${env:SECRET}"}
+
+
+def _refused_config(**fields: Any) -> Desired:
+    """A manifest whose snowflake config gains a key the emulator refuses: replace, then 422."""
+    return desired_state(
+        desired(slug="snowflake", config={"account": "acct", "warehouse": "wh"}, **fields)
+    )
+
+
+async def _plan(app: FastAPI, state: Desired) -> tuple[Plan, RemoteIntegration]:
+    async with client_for(app) as client:
+        remote = await client.list_integrations()
+    made = plan(state, remote)
+    assert [a.kind for a in made.actions][:1] == [ActionKind.REPLACE]
+    return made, remote[0]
+
+
+async def _apply(app: FastAPI, made: Plan, **options: Any) -> ApplyResult:
+    transport = options.pop("transport", None)
+    async with client_for(app, transport=transport) as client:
+        return await apply_plan(made, client, **options)
+
+
+async def _get(app: FastAPI, slug: str = "snowflake") -> RemoteIntegration | None:
+    async with client_for(app) as client:
+        return await client.get(slug, "user")
+
+
+def test_a_failed_recreate_is_restored_and_reported_in_text_and_json() -> None:
+    app = create_app(seed=[{**SNOWFLAKE, "credentials": ORGANIZATION}])
+    made, old = run(_plan(app, _refused_config()))
+
+    result = run(_apply(app, made))
+
+    (replaced,) = result.results
+    assert (replaced.outcome, replaced.state) == (Outcome.FAILED, LeftState.RESTORED)
+    assert replaced.error is not None
+    assert re.fullmatch(
+        re.escape("the re-create failed: ") + REFUSED_CONFIG + re.escape(f"; {RESTORED}"),
+        replaced.error,
+    )
+    now = run(_get(app))
+    assert now is not None and now.id != old.id and now.redirect_uri != old.redirect_uri
+    kept = ("description", "enabled", "scopes", "auth_methods", "config", "credentials")
+    assert {k: getattr(now, k) for k in kept} == {k: getattr(old, k) for k in kept}
+
+    line = render_result_line(replaced)
+    assert line.startswith("FAILED replace snowflake (user) in ")
+    assert line.endswith(f"; {RESTORED}")
+    assert render_apply_summary(result).splitlines() == [
+        "Apply complete: 0 succeeded, 1 failed, 0 skipped.",
+        f"  replace snowflake (user): {RESTORED}",
+    ]
+    document = json.loads(render_apply_json(made, result))
+    jsonschema.validate(document, SCHEMA)
+    (entry,) = document["results"]
+    assert (entry["outcome"], entry["state"]) == ("failed", "restored")
+    assert entry["error"] == replaced.error
+
+
+def test_custom_credentials_are_restored_under_the_same_client_id_with_the_manifests_secret() -> (
+    None
+):
+    seeded = {"type": "custom", "client_id": "app-1", "client_secret": "old-secret-0000"}
+    app = create_app(seed=[{**SNOWFLAKE, "credentials": seeded}])
+    state = desired_state(
+        desired(
+            secret="new-secret-9876",
+            slug="snowflake",
+            config={"account": "acct", "warehouse": "wh"},
+            credentials=_custom("app-1"),
+        )
+    )
+    made, _ = run(_plan(app, state))
+
+    (replaced,) = run(_apply(app, made)).results
+
+    assert replaced.state is LeftState.RESTORED
+    now = run(_get(app))
+    assert now is not None and now.credentials is not None
+    assert (now.credentials.type, now.credentials.client_id) == ("custom", "app-1")
+    assert now.credentials.redacted_client_secret == "9876"  # the manifest's, never the old one
+
+
+def test_custom_credentials_of_another_client_id_are_not_restored_and_it_is_reported_deleted() -> (
+    None
+):
+    seeded = {"type": "custom", "client_id": "old-app", "client_secret": "old-secret-0000"}
+    app = create_app(seed=[{**SNOWFLAKE, "credentials": seeded}])
+    state = desired_state(
+        desired(
+            secret="new-secret-9876",
+            slug="snowflake",
+            config={"account": "acct", "warehouse": "wh"},
+            credentials=_custom("new-app"),
+        )
+    )
+    made, _ = run(_plan(app, state))
+
+    result = run(_apply(app, made))
+
+    (replaced,) = result.results
+    assert (replaced.outcome, replaced.state) == (Outcome.FAILED, LeftState.DELETED)
+    assert replaced.error is not None
+    assert re.fullmatch(
+        re.escape("DELETED and not recreated: the re-create failed: ")
+        + REFUSED_CONFIG
+        + re.escape(
+            "; not restored: its custom credentials can't be restored faithfully (the API never"
+            " returns a client secret, and the manifest's client_id is not the old one);"
+            " fix and re-run"
+        ),
+        replaced.error,
+    )
+    assert run(_get(app)) is None
+    assert run(stats(app))["by_method"]["POST"] == 1  # no restore was even tried
+    assert render_apply_summary(result).splitlines()[1:] == [
+        "  replace snowflake (user): DELETED and not recreated; fix and re-run"
+    ]
+    assert "FAILED replace snowflake (user) in " in render_result_line(replaced)
+    document = json.loads(render_apply_json(made, result))
+    jsonschema.validate(document, SCHEMA)
+    assert document["results"][0]["state"] == "deleted"
+
+
+def test_the_command_line_exits_1_and_says_restored_in_text_and_json(tmp_path: Path) -> None:
+    app = create_app(seed=[{**SNOWFLAKE, "credentials": ORGANIZATION}])
+    manifest = tmp_path / "integrations.yaml"
+    manifest.write_text(
+        "version: 1\nintegrations:\n  - slug: snowflake\n"
+        "    config: {account: acct, warehouse: wh}\n"
+    )
+
+    text = invoke(app, "apply", "-f", str(manifest), "--yes")
+    assert text.exit_code == 1, text.output
+    assert f"  replace snowflake (user): {RESTORED}" in text.stdout
+    assert re.search(
+        r"FAILED replace snowflake \(user\) in [\d.]+s: the re-create failed: .*; "
+        + re.escape(RESTORED),
+        text.stdout,
+    )
+
+    again = invoke(app, "apply", "-f", str(manifest), "--yes", "--format", "json")
+    assert again.exit_code == 1, again.output
+    document = json.loads(again.stdout)
+    jsonschema.validate(document, SCHEMA)
+    assert [(r["action"], r["outcome"], r["state"]) for r in document["results"]] == [
+        ("replace", "failed", "restored")
+    ]
+
+
+class Hooked(httpx.AsyncBaseTransport):
+    """Passes requests on; awaits ``after_delete`` once a DELETE is answered, and
+    ``before_post`` before a POST is sent."""
+
+    def __init__(
+        self,
+        inner: httpx.AsyncBaseTransport,
+        *,
+        after_delete: Callable[[], Awaitable[None]] | None = None,
+        before_post: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        self.inner = inner
+        self.after_delete = after_delete
+        self.before_post = before_post
+        self.methods: list[str] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.methods.append(request.method)
+        if request.method == "POST" and self.before_post is not None:
+            await self.before_post()
+        response = await self.inner.handle_async_request(request)
+        if request.method == "DELETE" and self.after_delete is not None:
+            await self.after_delete()
+        return response
+
+
+def test_a_stop_between_the_delete_and_the_create_finishes_the_create() -> None:
+    app = create_app(seed=[{**SNOWFLAKE, "credentials": ORGANIZATION}])
+    state = desired_state(
+        desired(slug="snowflake", config={"account": "other"}),
+        desired(slug="slack", credentials=ORGANIZATION),
+    )
+    made, old = run(_plan(app, state))
+    assert [a.kind for a in made.actions] == [ActionKind.REPLACE, ActionKind.CREATE]
+    stop = asyncio.Event()
+
+    async def stop_now() -> None:
+        stop.set()
+
+    transport = Hooked(httpx.ASGITransport(app=app), after_delete=stop_now)
+    result = run(_apply(app, made, transport=transport, concurrency=1, stop=stop.is_set))
+
+    assert [(r.action.kind, r.outcome, r.state) for r in result.results] == [
+        (ActionKind.REPLACE, Outcome.SUCCEEDED, None),
+        (ActionKind.CREATE, Outcome.SKIPPED, None),
+    ]
+    assert result.stopped
+    assert transport.methods == ["DELETE", "POST"]
+    now = run(_get(app))
+    assert now is not None and now.id != old.id and now.config == {"account": "other"}
+    assert render_result_line(result.results[0]).startswith("ok replace snowflake (user) in ")
+
+
+def test_a_cancellation_between_the_delete_and_the_create_is_reported_deleted() -> None:
+    app = create_app(seed=[{**SNOWFLAKE, "credentials": ORGANIZATION}])
+    made, _ = run(_plan(app, desired_state(desired(slug="snowflake", config={"account": "b"}))))
+    heard: list[ActionResult] = []
+
+    async def scenario() -> None:
+        creating = asyncio.Event()
+
+        async def hang() -> None:
+            creating.set()
+            await asyncio.Event().wait()  # the create is never sent: cancelled here
+
+        transport = Hooked(httpx.ASGITransport(app=app), before_post=hang)
+        task = asyncio.create_task(_apply(app, made, transport=transport, on_result=heard.append))
+        await creating.wait()
+        assert transport.methods == ["DELETE", "POST"]
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    run(scenario())
+
+    (reported,) = heard
+    assert (reported.outcome, reported.state) == (Outcome.FAILED, LeftState.DELETED)
+    assert reported.error == (
+        "DELETED and not recreated: the apply was interrupted before the re-create finished"
+        " (if its request reached the API, plan shows the integration); fix and re-run"
+    )
+    assert render_result_line(reported).endswith(reported.error)
+    assert run(_get(app)) is None
+
+
+HIDDEN_HINT = (
+    "exists with credentials this API does not list (e.g. created in the dashboard); "
+    "it can't be managed here: remove it in the dashboard or leave it out of the manifest"
+)
+CONFLICT = (
+    r" \(API error 409 \(integration_exists\): A data integration for github with user "
+    r"ownership already exists\." + REQUEST_ID + r"\)"
+)
+
+
+def test_a_create_over_a_hidden_integration_says_it_cannot_be_managed_here(
+    tmp_path: Path,
+) -> None:
+    app = create_app(seed=[{"provider": "github", "credentials": {"type": "unsupported"}}])
+    state = desired_state(desired(slug="github", credentials=ORGANIZATION))
+    made = run(_list_and_plan(app, state))
+    assert [a.kind for a in made.actions] == [ActionKind.CREATE]
+
+    (created,) = run(_apply(app, made)).results
+
+    assert (created.outcome, created.state) == (Outcome.FAILED, None)
+    assert created.error is not None
+    assert re.fullmatch(re.escape(HIDDEN_HINT) + CONFLICT, created.error)
+
+    manifest = tmp_path / "integrations.yaml"
+    manifest.write_text(
+        "version: 1\nintegrations:\n  - slug: github\n    credentials: {type: organization}\n"
+    )
+    cli = invoke(app, "apply", "-f", str(manifest), "--yes")
+    assert cli.exit_code == 1
+    assert "FAILED create github (user) in " in cli.stdout
+    assert HIDDEN_HINT in cli.stdout
+
+
+def test_a_create_racing_another_creator_says_run_plan_again() -> None:
+    app = create_app()
+    state = desired_state(desired(slug="github", credentials=ORGANIZATION))
+    made = run(_list_and_plan(app, state))
+
+    async def someone_else() -> None:
+        async with client_for(app) as client:
+            await client.create({"provider": "github", "credentials": ORGANIZATION})
+
+    run(someone_else())
+    (created,) = run(_apply(app, made)).results
+
+    assert created.outcome is Outcome.FAILED
+    assert created.error is not None
+    assert re.fullmatch(
+        re.escape("created by someone else since the plan; run plan again") + CONFLICT,
+        created.error,
+    )
+
+
+async def _list_and_plan(app: FastAPI, state: Desired) -> Plan:
+    async with client_for(app) as client:
+        return plan(state, await client.list_integrations())
+
+
+def test_the_secret_sent_to_restore_is_never_in_a_message() -> None:
+    seeded = {"type": "custom", "client_id": "app-1", "client_secret": "old-secret-0000"}
+    app = create_app(seed=[{**SNOWFLAKE, "credentials": seeded}])
+    state = desired_state(
+        desired(
+            secret=CANARY_SECRET,
+            slug="snowflake",
+            config={"account": "acct", "warehouse": "wh"},
+            credentials=_custom("app-1"),
+        )
+    )
+    made, _ = run(_plan(app, state))
+    result = run(_apply(app, made))
+    assert result.results[0].state is LeftState.RESTORED
+    assert CANARY_SECRET not in render_apply_json(made, result)
