@@ -25,7 +25,7 @@ from reconciler.emulator.app import create_app
 from reconciler.models import Desired, Ownership, RemoteIntegration
 from reconciler.plan import ActionKind, Plan
 from reconciler.planner import plan
-from tests.factories import desired, desired_state, secret_ref
+from tests.support.factories import desired, desired_state, secret_ref
 from tests.support import API_KEY, BASE_URL, client_for, custom_body, run, stats
 
 SEED: list[dict[str, Any]] = [

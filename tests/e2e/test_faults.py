@@ -7,7 +7,7 @@ import pytest
 from reconciler.emulator.app import create_app, store_of
 from reconciler.emulator.transport import EmulatorTransport
 from reconciler.planner import plan
-from tests.faults_support import (
+from tests.support.faults import (
     Recorder,
     apply_until_converged,
     big_desired,

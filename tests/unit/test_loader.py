@@ -11,7 +11,7 @@ from reconciler.errors import ManifestError, Problem
 from reconciler.loader import load
 from reconciler.models import Settings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MANIFESTS = Path("tests/manifests")
 ENVIRON = {
     "RECONCILER_SET_SECRET": "s3cr3t-value",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from reconciler.schema import SCHEMA_DIALECT, manifest_schema, render_schema
 
-SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schemas" / "manifest.schema.json"
+SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schemas" / "manifest.schema.json"
 REGENERATE = "python -m reconciler.schema > schemas/manifest.schema.json"
 
 

@@ -33,8 +33,8 @@ from reconciler.errors import (
     TransportError,
     UnprocessableError,
 )
-from tests.factories import custom_credentials, remote
-from tests.faults_support import FakeClock, Recorder, ScriptedFaults, faulty_client
+from tests.support.factories import custom_credentials, remote
+from tests.support.faults import FakeClock, Recorder, ScriptedFaults, faulty_client
 from tests.support import (
     API_KEY,
     BASE_URL,

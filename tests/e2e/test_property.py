@@ -12,7 +12,7 @@ from reconciler.applier import apply_plan
 from reconciler.emulator.app import create_app
 from reconciler.models import Desired, DesiredIntegration
 from reconciler.planner import plan
-from tests.factories import desired, desired_state
+from tests.support.factories import desired, desired_state
 from tests.support import client_for, run
 
 BUILTIN = ("github", "slack")

@@ -11,7 +11,7 @@ from reconciler.errors import ManifestError, UnsafePlanError
 from reconciler.models import Settings
 from reconciler.plan import ActionKind, Plan
 from reconciler.planner import check_safety, plan
-from tests.factories import custom_credentials, desired, desired_state, remote, secret_ref
+from tests.support.factories import custom_credentials, desired, desired_state, remote, secret_ref
 
 CANARY = "canary-secret-value-Zq9X"
 

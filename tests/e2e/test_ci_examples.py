@@ -34,7 +34,7 @@ from reconciler.loader import load
 from reconciler.policy import load_policy
 from reconciler.yamlsource import parse
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 GITHUB = ROOT / "examples" / "ci" / "github-actions.yml"
 GITLAB = ROOT / "examples" / "ci" / "gitlab-ci.yml"
 HOOKS = ROOT / ".pre-commit-hooks.yaml"

@@ -25,7 +25,7 @@ from reconciler.plan import ActionKind, Plan
 from reconciler.planner import plan
 from reconciler.render import render_apply_json, render_apply_summary, render_result_line
 from reconciler.replace import LeftState
-from tests.factories import desired, desired_state
+from tests.support.factories import desired, desired_state
 from tests.support import CANARY_SECRET, client_for, invoke, run, stats
 
 SCHEMA = json.loads(Path("schemas/plan.schema.json").read_text())

@@ -95,7 +95,7 @@ def test_schema_rejects_a_malformed_plan() -> None:
 
 
 def test_every_action_kind_validates_against_the_schema() -> None:
-    from tests.test_markdown import _mixed_plan
+    from tests.unit.test_markdown import _mixed_plan
 
     schema = json.loads(Path("schemas/plan.schema.json").read_text())
     data = _mixed_plan().to_dict()

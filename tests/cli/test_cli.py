@@ -268,7 +268,7 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(
 ) -> None:
     from reconciler import console
     from reconciler.render import render_text
-    from tests.factories import desired, desired_state
+    from tests.support.factories import desired, desired_state
 
     monkeypatch.delenv("NO_COLOR", raising=False)
     assert console.color_enabled() is False  # pytest's captured stdout is no terminal

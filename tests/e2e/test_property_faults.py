@@ -14,9 +14,9 @@ from reconciler.emulator.app import create_app, store_of
 from reconciler.errors import ApiError
 from reconciler.models import Desired, RemoteIntegration
 from reconciler.planner import plan
-from tests.faults_support import faulty_client, only_transient, raw_state, untouched_by
+from tests.support.faults import faulty_client, only_transient, raw_state, untouched_by
 from tests.support import run
-from tests.test_property import desired_states, remote_states
+from tests.e2e.test_property import desired_states, remote_states
 
 MAX_RUNS = 25
 

@@ -34,7 +34,7 @@ from reconciler.loader import load
 from reconciler.models import RemoteIntegration
 from reconciler.planner import plan
 from reconciler.policy import DEFAULT_POLICY, Policy
-from tests.factories import custom_credentials, remote
+from tests.support.factories import custom_credentials, remote
 from tests.support import AUTH, BASE_URL, client_for, run
 
 SECRETS = {

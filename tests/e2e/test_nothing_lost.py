@@ -20,7 +20,7 @@ from reconciler.models import Desired
 from reconciler.plan import ActionKind
 from reconciler.planner import plan
 from reconciler.render import render_text
-from tests.factories import custom_credentials, desired, desired_state, remote
+from tests.support.factories import custom_credentials, desired, desired_state, remote
 from tests.support import client_for, invoke, run, writes
 
 SNOWFLAKE_SEED: dict[str, Any] = {

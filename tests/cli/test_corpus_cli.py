@@ -11,7 +11,7 @@ import pytest
 from reconciler.emulator.app import create_app
 from tests.support import invoke, run, stats
 
-CORPUS = Path(__file__).parent / "manifests"
+CORPUS = Path(__file__).resolve().parents[1] / "manifests"
 CASES = sorted((CORPUS / "invalid").glob("*.yaml")) + sorted(
     p for p in (CORPUS / "multi").iterdir() if p.is_dir()
 )

@@ -20,7 +20,7 @@ import pytest
 from reconciler.errors import ManifestError
 from reconciler.loader import load
 from reconciler.models import Desired
-from tests.hostile import (
+from tests.support.hostile import (
     ALIAS_BOMBS,
     CASE_NAMES,
     MIB,
@@ -31,7 +31,7 @@ from tests.hostile import (
     write_hostile_cases,
 )
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 MEMORY_BUDGET_MB = 200.0
 CLOSED_PORT_URL = "http://127.0.0.1:9"  # nothing listens there: a request would fail loudly
 # Output is scrubbed of the key past its sk_test_: that must be no word of a temporary path.

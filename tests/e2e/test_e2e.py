@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import yaml
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 CANARIES = {
     "RECONCILER_GITHUB_CLIENT_SECRET": "demo-github-secret-b7c4",
     "RECONCILER_ACME_CRM_CLIENT_SECRET": "canary-acme-secret-Q1w2",

@@ -15,7 +15,7 @@ from reconciler.escaping import for_json, for_terminal, path_for_terminal
 from reconciler.planner import plan
 from reconciler.render import Target, render_json, render_result_line, render_text
 from reconciler.yamlsource import describe_value
-from tests.factories import desired, desired_state, remote
+from tests.support.factories import desired, desired_state, remote
 from tests.support import invoke
 
 HOSTILE = "\x1b[2J\u202e"

@@ -8,7 +8,7 @@ from reconciler.markdown import MAX_CHARS, render_markdown, summary_text
 from reconciler.plan import Plan
 from reconciler.planner import plan
 from reconciler.render import Target
-from tests.factories import desired, desired_state, remote, secret_ref
+from tests.support.factories import desired, desired_state, remote, secret_ref
 
 TARGET = Target("https://api.workos.com", "sk_…1234", ("integrations.yaml",))
 

@@ -12,7 +12,7 @@ from reconciler.errors import ConfigError, ManifestError
 from reconciler.loader import load
 from reconciler.models import Desired
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "environments"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "environments"
 SCHEMA_HEADER = re.compile(r"^# yaml-language-server: \$schema=(\S+)$", re.MULTILINE)
 
 STAGING_ENVIRON = {

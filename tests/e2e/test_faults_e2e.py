@@ -22,7 +22,7 @@ from reconciler.client import ApiClient
 from reconciler.models import RemoteIntegration
 from reconciler.planner import plan
 from tests.conftest import REPO_ROOT
-from tests.faults_support import (
+from tests.support.faults import (
     apply_until_converged,
     big_desired,
     big_remote,
