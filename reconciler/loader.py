@@ -30,6 +30,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from reconciler.errors import ManifestError, Problem
+from reconciler.manifest.builtins import BUILTIN_SLUGS
 from reconciler.models import (
     NOT_NULL_MESSAGE,
     SECRET_REFERENCE,
@@ -44,7 +45,6 @@ from reconciler.models import (
     Source,
 )
 from reconciler.policy import DEFAULT_POLICY, Policy, inside
-from reconciler.providers import is_builtin
 from reconciler.references import RefusedValue, Resolver, Unreadable, read_bounded
 from reconciler.secrets import Redactor, Secret
 from reconciler.yamlsource import Document, Node, describe_value, parse
@@ -704,7 +704,7 @@ def _custom_provider_problems(entries: list[_Entry]) -> list[Problem]:
         provider, slug = entry.spec.custom_provider, entry.spec.slug
         if provider is None:
             continue
-        if is_builtin(slug):
+        if slug in BUILTIN_SLUGS:
             message = (
                 f"custom_provider given for {slug!r}, a built-in provider; "
                 "a custom provider needs a slug of its own"

@@ -1,0 +1,1 @@
+"""The manifest side: YAML files in, a validated ``Desired`` state out."""
