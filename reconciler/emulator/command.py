@@ -1,20 +1,24 @@
 """``reconciler emulator``: serve the emulated Data Integrations API over HTTP.
 
-FastAPI and uvicorn are imported inside the command, so that the main CLI
-starts fast and ``reconciler --help`` never loads them.
+FastAPI and uvicorn (the ``emulator`` extra) are imported inside the command,
+after ``require_extra`` checked they are installed: the main CLI starts fast,
+and ``reconciler --help`` and ``reconciler emulator --help`` work without them.
+Nothing this module imports at its top may import them either.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from reconciler.emulator.problems import ConnectionDropped
+from reconciler.emulator.extra import require_extra
+
+if TYPE_CHECKING:  # FastAPI is imported at run time only, after require_extra
+    from fastapi import FastAPI
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8787
@@ -43,11 +47,6 @@ def _a_number(_: click.Context, param: click.Parameter, value: float) -> float:
     if math.isnan(value):
         raise click.BadParameter("nan is not a number between 0 and 1.", param=param)
     return value
-
-
-def _quiet_drops(record: logging.LogRecord) -> bool:
-    """Keep uvicorn from logging a traceback for each connection dropped on purpose."""
-    return not (record.exc_info and isinstance(record.exc_info[1], ConnectionDropped))
 
 
 def shown_key(api_key: str) -> str:
@@ -169,16 +168,54 @@ def emulator(
       WORKOS_BASE_URL=http://127.0.0.1:8787 WORKOS_API_KEY=sk_test_emulator \\
         reconciler plan -f integrations.yaml
     """
-    import uvicorn
+    require_extra()
+    from reconciler.emulator.app import store_of
+    from reconciler.emulator.server import serve
 
-    from reconciler.emulator.app import create_app, store_of
+    app = _build_app(
+        api_key=api_key,
+        db_path=db_path,
+        seed_path=seed_path,
+        latency_ms=latency_ms,
+        fail_rate=fail_rate,
+        fault_seed=fault_seed,
+        rate_limit=rate_limit,
+    )
+    faults = _faults_summary(fail_rate, fault_seed, rate_limit)
+
+    def on_listening(bound_port: int) -> None:
+        click.echo(
+            f"Emulator listening on http://{host}:{bound_port} (API key {shown_key(api_key)})",
+            err=True,
+        )
+        if faults:
+            click.echo(f"Injecting faults: {faults}", err=True)
+
+    try:
+        serve(app, host, port, on_listening)
+    finally:
+        store_of(app).close()
+
+
+def _build_app(
+    *,
+    api_key: str,
+    db_path: Path | None,
+    seed_path: Path | None,
+    latency_ms: int,
+    fail_rate: float,
+    fault_seed: int | None,
+    rate_limit: int | None,
+) -> FastAPI:
+    """The emulator app for the command's options; a bad seed or database is a ClickException."""
+    from reconciler.emulator.app import create_app
     from reconciler.emulator.service import SeedError
 
     seed = load_seed(seed_path) if seed_path is not None else None
     if db_path is not None and db_path.parent and not db_path.parent.is_dir():
         raise click.ClickException(f"directory of --db does not exist: {db_path.parent}")
     try:
-        app = create_app(
+        return create_app(
             api_key=api_key,
             db_path=str(db_path) if db_path is not None else None,
             seed=seed,
@@ -192,7 +229,10 @@ def emulator(
     except Exception as error:  # sqlite3.Error and the like: a bad --db file
         raise click.ClickException(f"cannot open the emulator database: {error}") from None
 
-    faults_summary = ", ".join(
+
+def _faults_summary(fail_rate: float, fault_seed: int | None, rate_limit: int | None) -> str:
+    """The faults the emulator injects, for its start-up line ("" when none)."""
+    return ", ".join(
         part
         for part in (
             f"fail rate {fail_rate:g}" if fail_rate else "",
@@ -201,32 +241,3 @@ def emulator(
         )
         if part
     )
-
-    class Server(uvicorn.Server):
-        """Says where it listens once it does."""
-
-        async def startup(self, sockets: Any = None) -> None:
-            await super().startup(sockets=sockets)
-            if self.started:
-                bound = self.servers[0].sockets[0].getsockname() if self.servers else (host, port)
-                click.echo(
-                    f"Emulator listening on http://{host}:{bound[1]}"
-                    f" (API key {shown_key(api_key)})",
-                    err=True,
-                )
-                if fail_rate or rate_limit:
-                    click.echo(f"Injecting faults: {faults_summary}", err=True)
-
-    config = uvicorn.Config(
-        app, host=host, port=port, log_level="warning", access_log=False, lifespan="on"
-    )
-    logging.getLogger("uvicorn.error").addFilter(_quiet_drops)
-    server = Server(config)
-    try:
-        server.run()
-    except SystemExit:
-        if server.started:
-            raise
-        raise click.ClickException(f"could not listen on {host}:{port}") from None
-    finally:
-        store_of(app).close()

@@ -1,8 +1,9 @@
 """Request and response models of the API (pydantic v2), as documented in /openapi.json.
 
 Request models only check shapes and types; the rules that need state or span
-several fields (credentials, providers, conflicts) live in ``service``. A field
-that is absent stays out of ``model_fields_set``: that is how a PUT is partial.
+several fields (credentials, providers, conflicts) live in ``rules`` and
+``service``. A field that is absent stays out of ``model_fields_set``: that is
+how a PUT is partial.
 """
 
 from __future__ import annotations

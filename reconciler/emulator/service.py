@@ -1,7 +1,8 @@
-"""The API's rules on top of the store: create, get, update, delete, list, seed.
+"""The API's operations on top of the store: create, get, update, delete, list, seed.
 
 Every operation runs in one store transaction, so a rule that fails changes
-nothing. Answers are plain dicts in the API's JSON shape (``render``).
+nothing. The rules that need no stored state are in ``rules``; answers are
+plain dicts in the API's JSON shape (``render``).
 
 An integration with credentials the API does not list (one made in the
 dashboard; seeded with ``credentials: {type: unsupported}``) is invisible:
@@ -11,7 +12,6 @@ identity answers 409.
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Sequence
 from dataclasses import replace
@@ -19,26 +19,25 @@ from typing import Any
 
 from pydantic import SecretStr, ValidationError
 
-from reconciler.emulator.ids import iso_ms
-from reconciler.emulator.problems import (
-    ApiProblem,
-    FieldProblem,
-    conflict,
-    field_problems,
-    invalid,
-    not_found,
+from reconciler.emulator.problems import ApiProblem, conflict, field_problems, invalid, not_found
+from reconciler.emulator.providers import BUILTIN_PROVIDERS
+from reconciler.emulator.render import render
+from reconciler.emulator.rules import (
+    builtin_provider_only,
+    check_auth_methods,
+    check_credentials,
+    merge_definition,
+    not_for_builtin,
+    with_credentials,
 )
 from reconciler.emulator.schemas import (
-    CUSTOM_PROVIDER_DEFAULTS,
     CreateIntegrationBody,
     CredentialsInput,
     CustomProviderInput,
     UpdateIntegrationBody,
 )
-from reconciler.emulator.store import IntegrationData, Store, StoredIntegration, secret_digest
-from reconciler.providers import BUILTIN_PROVIDERS
+from reconciler.emulator.store import IntegrationData, Store, StoredIntegration
 
-REDIRECT_BASE = "https://api.workos.com/data-integrations"
 UNSUPPORTED = "unsupported"
 """The credentials type of a hidden integration (stored, never shown)."""
 
@@ -86,10 +85,10 @@ class Service:
             None if slug in BUILTIN_PROVIDERS else self.store.custom_provider(slug)
         )
         definition = self._creation_definition(body, existing_definition)
-        _check_auth_methods(body.auth_methods)
+        check_auth_methods(body.auth_methods)
         oauth = "oauth" in body.auth_methods
         if not hidden:
-            _check_credentials(body.credentials, oauth=oauth)
+            check_credentials(body.credentials, oauth=oauth)
         if self.store.integration(slug, ownership) is not None:
             raise conflict(
                 "integration_exists",
@@ -111,7 +110,7 @@ class Service:
         if hidden:
             data = replace(data, credentials_type=UNSUPPORTED)
         elif body.credentials is not None:
-            data = _with_credentials(data, body.credentials)
+            data = with_credentials(data, body.credentials)
         return render(self.store.insert(data), definition)
 
     def _creation_definition(
@@ -121,31 +120,14 @@ class Service:
         slug = body.provider
         builtin = BUILTIN_PROVIDERS.get(slug)
         if builtin is not None:
-            if body.custom_provider is not None:
-                raise invalid(
-                    "custom_provider",
-                    "builtin_provider",
-                    f"{slug} is a built-in provider; custom_provider is only for custom providers",
-                )
-            unknown = sorted(set(body.config) - set(builtin.config_fields))
-            if builtin.config_fields and unknown:
-                allowed = ", ".join(builtin.config_fields)
-                raise ApiProblem(
-                    422,
-                    "validation_error",
-                    f"config: unknown key(s) for {slug}: {', '.join(unknown)} (allowed: {allowed})",
-                    tuple(
-                        FieldProblem(f"config.{key}", "unknown_key", f"allowed: {allowed}")
-                        for key in unknown
-                    ),
-                )
+            builtin_provider_only(body, builtin)
             return None
         if existing is None and body.custom_provider is None:
             raise not_found(
                 f"No built-in or custom provider named {slug}; "
                 "pass custom_provider to define a custom provider."
             )
-        return _merge_definition(existing, body.custom_provider)
+        return merge_definition(existing, body.custom_provider)
 
     # -- read ---------------------------------------------------------------------------
 
@@ -222,8 +204,8 @@ class Service:
                     "an OAuth integration's credentials cannot be removed",
                 )
             return data
-        _check_credentials(credentials, oauth=oauth)
-        return _with_credentials(data, credentials)
+        check_credentials(credentials, oauth=oauth)
+        return with_credentials(data, credentials)
 
     def _updated_definition(
         self,
@@ -235,16 +217,12 @@ class Service:
         if definition is None:
             if patch is None:
                 return None
-            raise invalid(
-                "custom_provider",
-                "builtin_provider",
-                f"{slug} is a built-in provider; custom_provider is only for custom providers",
-            )
+            raise not_for_builtin(slug)
         if patch is None:
             raise invalid(
                 "custom_provider", "required", "a custom provider's definition cannot be removed"
             )
-        merged = _merge_definition(definition, patch)
+        merged = merge_definition(definition, patch)
         if merged != definition:
             self.store.put_custom_provider(slug, merged)
             self.store.touch_slug(slug)
@@ -325,41 +303,6 @@ def _hidden_entry(entry: object) -> bool:
     return isinstance(entry, dict) and entry.get("credentials") == {"type": UNSUPPORTED}
 
 
-def render(stored: StoredIntegration, definition: dict[str, Any] | None) -> dict[str, Any]:
-    """The ``data_integration`` object: every field, defaults filled in, no secret."""
-    data = stored.data
-    oauth = "oauth" in data.auth_methods
-    credentials = None
-    if oauth and data.credentials_type is not None:
-        credentials = {
-            "type": data.credentials_type,
-            "client_id": data.client_id,
-            "redacted_client_secret": data.secret_last4,
-        }
-    builtin = data.slug in BUILTIN_PROVIDERS
-    return {
-        "object": "data_integration",
-        "id": stored.id,
-        "slug": data.slug,
-        "integration_type": data.slug if builtin else "custom",
-        "ownership": data.ownership,
-        "description": data.description,
-        "enabled": data.enabled,
-        "state": "valid",
-        "scopes": data.scopes,
-        "redirect_uri": (
-            f"{REDIRECT_BASE}/{data.slug}/{stored.callback_key}/callback" if oauth else ""
-        ),
-        "auth_methods": data.auth_methods,
-        "credentials": credentials,
-        "installation": None,
-        "config": data.config,
-        "custom_provider": None if builtin else definition,
-        "created_at": iso_ms(stored.created_ms),
-        "updated_at": iso_ms(stored.updated_ms),
-    }
-
-
 def canonical_body(body: CreateIntegrationBody) -> str:
     """The body as canonical JSON, secrets revealed: only ever fed to a keyed digest."""
 
@@ -373,88 +316,4 @@ def canonical_body(body: CreateIntegrationBody) -> str:
         sort_keys=True,
         separators=(",", ":"),
         default=reveal,
-    )
-
-
-def _merge_definition(
-    existing: dict[str, Any] | None, patch: CustomProviderInput | None
-) -> dict[str, Any]:
-    """A full definition: the existing one (or the defaults) with the given fields applied."""
-    given = patch.given() if patch is not None else {}
-    if existing is None:
-        if "name" not in given:
-            raise invalid("custom_provider.name", "required", "a new custom provider needs a name")
-        return {"name": given["name"], **copy.deepcopy(CUSTOM_PROVIDER_DEFAULTS), **given}
-    return {**existing, **given}
-
-
-def _check_auth_methods(methods: Sequence[str]) -> None:
-    if len(set(methods)) != len(methods):
-        raise invalid("auth_methods", "duplicate", "each auth method may appear once")
-
-
-def _check_credentials(credentials: CredentialsInput | None, *, oauth: bool) -> None:
-    """The credential rules of POST and PUT (messages never quote a value)."""
-    if credentials is None:
-        if oauth:
-            raise invalid(
-                "credentials",
-                "required",
-                "an OAuth integration needs credentials: type custom with client_id and "
-                "client_secret, or type organization",
-            )
-        return
-    if not oauth:
-        raise invalid(
-            "credentials",
-            "not_applicable",
-            "credentials apply only to integrations whose auth_methods include oauth",
-        )
-    secret = credentials.client_secret
-    present = {
-        "client_id": bool(credentials.client_id),
-        "client_secret": secret is not None and bool(secret.get_secret_value()),
-    }
-    if credentials.type == "custom":
-        missing = [name for name, ok in present.items() if not ok]
-        if missing:
-            raise ApiProblem(
-                422,
-                "validation_error",
-                f"credentials of type custom need {' and '.join(missing)}",
-                tuple(
-                    FieldProblem(f"credentials.{n}", "required", "required for type custom")
-                    for n in missing
-                ),
-            )
-        return
-    supplied = [
-        name
-        for name, value in (("client_id", credentials.client_id), ("client_secret", secret))
-        if value is not None
-    ]
-    if supplied:
-        raise ApiProblem(
-            422,
-            "validation_error",
-            f"credentials of type organization must not have {' or '.join(supplied)}: "
-            "each organization supplies its own",
-            tuple(
-                FieldProblem(
-                    f"credentials.{n}", "not_allowed", "must be absent for type organization"
-                )
-                for n in supplied
-            ),
-        )
-
-
-def _with_credentials(data: IntegrationData, credentials: CredentialsInput) -> IntegrationData:
-    """Set (or rotate) credentials: keep the secret's last 4 and a salted digest only."""
-    secret = credentials.client_secret.get_secret_value() if credentials.client_secret else None
-    return replace(
-        data,
-        credentials_type=credentials.type,
-        client_id=credentials.client_id,
-        secret_last4=secret[-4:] if secret else None,
-        secret_digest=secret_digest(secret) if secret else None,
     )
