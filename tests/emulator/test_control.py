@@ -1,24 +1,18 @@
-"""The control routes (``/_emulator/stats``, ``/_emulator/reset``) need the key and refuse a
-foreign ``Origin``; the command's bad flags are usage errors that exit 1."""
+"""The control routes (``/_emulator/stats``, ``/_emulator/reset``): what the stats count and
+what a reset clears; both need the key and refuse a foreign ``Origin``."""
 
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from click.testing import CliRunner
 from fastapi import FastAPI
 
-from reconciler.cli import cli
 from reconciler.emulator.app import create_app, store_of
-from reconciler.emulator.command import emulator
-from tests.conftest import REPO_ROOT
+from tests.emulator.contract import ApiClient, create, github
 from tests.support import API_KEY, AUTH, custom_body
 
 ORIGIN = "http://emulator.test"  # the in-process app's own origin: its base URL
@@ -179,57 +173,41 @@ def test_over_loopback_the_host_header_decides_the_own_origin(live_emulator: str
         assert http.get("/_emulator/stats", headers=AUTH).json()["integrations"] == 1
 
 
-# -- bad flags -------------------------------------------------------------------------------
+# -- stats and reset --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (["--port", "99999"], "99999 is not in the range 0<=x<=65535"),
-        (["--port", "65536"], "65536 is not in the range 0<=x<=65535"),
-        (["--port", "-1"], "-1 is not in the range 0<=x<=65535"),
-        (["--port=-8787"], "-8787 is not in the range 0<=x<=65535"),
-        (["--port", "http"], "Invalid value for '--port'"),
-        (["--latency-ms", "-1"], "Invalid value for '--latency-ms'"),
-        (["--latency-ms", "60001"], "Invalid value for '--latency-ms'"),
-        (["--fail-rate", "1.01"], "Invalid value for '--fail-rate'"),
-        (["--fail-rate", "-0.5"], "Invalid value for '--fail-rate'"),
-        (["--fail-rate", "nan"], "Invalid value for '--fail-rate'"),
-        (["--fail-rate", "inf"], "Invalid value for '--fail-rate'"),
-        (["--rate-limit", "0"], "Invalid value for '--rate-limit'"),
-        (["--rate-limit", "-5"], "Invalid value for '--rate-limit'"),
-        (["--fault-seed", "seven"], "Invalid value for '--fault-seed'"),
-        (["--no-such-flag"], "No such option"),
-    ],
-)
-def test_a_bad_flag_is_a_usage_error_exiting_1(
-    args: list[str], message: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def serve(*_: object, **__: object) -> None:
-        raise AssertionError("the command accepted the flag and started serving")
-
-    monkeypatch.setattr(uvicorn.Server, "run", serve)  # fail, never serve forever
-    for command, argv in ((emulator, args), (cli, ["emulator", *args])):
-        result = CliRunner().invoke(command, argv)
-        assert result.exit_code == 1, result.output  # never 2: that means "changes pending"
-        assert isinstance(result.exception, SystemExit), result.exception
-        assert message in result.output
-        assert "Usage:" in result.output
-        assert "Traceback" not in result.output
-
-
-def test_a_port_out_of_range_exits_1_without_a_traceback_from_the_real_command() -> None:
-    for argv in (["-m", "reconciler", "emulator"], ["-m", "reconciler.emulator"]):
-        result = subprocess.run(
-            [sys.executable, *argv, "--port", "99999"],
-            cwd=REPO_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        assert result.returncode == 1, result.stderr
-        assert "Invalid value for '--port': 99999 is not in the range 0<=x<=65535." in (
-            result.stderr
-        )
-        assert "Traceback" not in result.stderr + result.stdout
+def test_stats_count_api_requests_by_route_and_reset_clears_everything(client: ApiClient) -> None:
+    create(client, github(), **{"Idempotency-Key": "r1"})
+    client.get("/data-integrations")
+    client.get("/data-integrations/github")
+    client.get("/data-integrations/github/organization")
+    client.put("/data-integrations/github/organization", json={})
+    client.delete("/data-integrations/gitlab")
+    client.get("/data-integrations", headers={"Authorization": "Bearer wrong"})
+    client.get("/openapi.json")
+    client.get("/no/such/route")
+    stats = client.get("/_emulator/stats").json()
+    assert stats == {
+        "requests": {
+            "DELETE /data-integrations/{slug}": 1,
+            "GET /data-integrations": 2,
+            "GET /data-integrations/{slug}": 1,
+            "GET /data-integrations/{slug}/organization": 1,
+            "POST /data-integrations": 1,
+            "PUT /data-integrations/{slug}/organization": 1,
+        },
+        "by_method": {"GET": 4, "POST": 1, "PUT": 1, "DELETE": 1},
+        "faults": {},
+        "integrations": 1,
+    }
+    reset = client.post("/_emulator/reset")
+    assert reset.status_code == 204
+    assert client.get("/_emulator/stats").json() == {
+        "requests": {},
+        "by_method": {"GET": 0, "POST": 0, "PUT": 0, "DELETE": 0},
+        "faults": {},
+        "integrations": 0,
+    }
+    assert client.get("/data-integrations").json()["data"] == []
+    again = client.post("/data-integrations", json=github(), headers={"Idempotency-Key": "r1"})
+    assert again.status_code == 201 and "Idempotent-Replayed" not in again.headers

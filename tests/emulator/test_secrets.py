@@ -24,12 +24,14 @@ import pytest
 from reconciler.emulator.app import create_app, store_of
 from reconciler.emulator.command import shown_key
 from reconciler.emulator.middleware import MAX_BODY_BYTES
+from tests.conftest import REPO_ROOT
+from tests.emulator import contract
+from tests.emulator.contract import CANARY, CANARY_ROTATED, ApiClient, custom_credentials, github
 
 SECRET = "canary-emulator-secret-Hk27"
 API_KEY = "sk_test_canary-emulator-key-Pw93"
 FRAGMENTS = (SECRET, "emulator-secret", API_KEY, "canary-emulator-key")
 AUTH = {"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"}
-REPO_ROOT = Path(__file__).resolve().parent.parent
 GOOD = (
     '{"provider": "github", "credentials": '
     '{"type": "custom", "client_id": "id", "client_secret": "' + SECRET + '"}}'
@@ -206,3 +208,44 @@ def test_the_emulator_prints_its_key_by_the_last_4_unless_it_is_the_public_defau
     assert shown_key("sk_test_emulator") == "sk_test_emulator"
     assert shown_key(API_KEY) == "…Pw93"
     assert shown_key("short") == "…"
+
+
+def test_the_client_secret_is_never_returned_logged_or_stored(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    db = tmp_path / "emulator.db"
+    app = create_app(db_path=str(db))
+    texts: list[str] = []
+    with ApiClient(app, headers=contract.AUTH) as test_client:
+        key = {"Idempotency-Key": "secret-test"}
+        for response in (
+            test_client.post("/data-integrations", json=github(), headers=key),
+            test_client.post("/data-integrations", json=github(), headers=key),
+            test_client.post("/data-integrations", json=github()),
+            test_client.post(
+                "/data-integrations",
+                json=github(
+                    ownership="organization",
+                    credentials={"type": "organization", "client_secret": CANARY},
+                ),
+            ),
+            test_client.put(
+                "/data-integrations/github",
+                json={"credentials": custom_credentials(CANARY_ROTATED)},
+            ),
+            test_client.put(
+                "/data-integrations/github",
+                json={"credentials": {"type": "custom", "client_secret": CANARY}},
+            ),
+            test_client.get("/data-integrations/github"),
+            test_client.get("/data-integrations"),
+        ):
+            texts.append(response.text)
+    store_of(app).close()
+    everything = "\n".join(texts) + caplog.text
+    assert "QRST" in everything
+    for secret in (CANARY, CANARY_ROTATED):
+        assert secret not in everything
+        assert secret[:-4] not in everything
+        for path in tmp_path.iterdir():
+            assert secret.encode() not in path.read_bytes(), path

@@ -1,22 +1,23 @@
-"""The emulator's fault injection in-process: shares, kinds, after commit, seeds, rate limit."""
+"""The emulator's fault injection in-process: shares, kinds, after commit, seeds, rate limit,
+latency."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
 from typing import Any
 
 import httpx
 import pytest
-from click.testing import CliRunner
 from fastapi import FastAPI
 
 from reconciler.emulator.app import create_app, store_of
-from reconciler.emulator.command import emulator
 from reconciler.emulator.faults import Fault, FaultKind, RandomFaults
 from reconciler.emulator.transport import EmulatorTransport
-from tests.faults_support import ScriptedFaults
+from tests.emulator.contract import ApiClient
 from tests.support import API_KEY, BASE_URL, custom_body
+from tests.support.faults import ScriptedFaults
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 Request = tuple[str, str, dict[str, Any] | None]
@@ -218,20 +219,21 @@ def test_faults_need_the_api_key_first_and_spare_non_api_paths() -> None:
         store_of(app).close()
 
 
-def test_the_command_validates_fault_options() -> None:
-    runner = CliRunner()
-    for args in (
-        ["--fail-rate", "1.5"],
-        ["--fail-rate", "-0.1"],
-        ["--fail-rate", "nan"],
-        ["--rate-limit", "0"],
-    ):
-        result = runner.invoke(emulator, args)
-        assert result.exit_code == 1, result.output  # a usage error: 2 means changes pending
-        assert "Invalid value for" in result.output
-    help_text = runner.invoke(emulator, ["--help"]).output
-    assert "after the change was committed" in help_text.replace("\n", " ").replace("  ", " ")
-
-
 def github() -> dict[str, Any]:
     return {"provider": "github", "credentials": {"type": "organization"}}
+
+
+def test_latency_delays_api_requests_only() -> None:
+    app = create_app(latency_ms=150)
+    try:
+        with ApiClient(app, headers=AUTH) as test_client:
+            started = time.monotonic()
+            test_client.get("/_emulator/stats")
+            quick = time.monotonic() - started
+            started = time.monotonic()
+            test_client.get("/data-integrations")
+            slow = time.monotonic() - started
+        assert slow >= 0.15
+        assert quick < 0.15
+    finally:
+        store_of(app).close()
