@@ -30,9 +30,9 @@ import yaml
 
 from reconciler.cli import cli
 from reconciler.errors import ManifestError
-from reconciler.loader import load
+from reconciler.manifest import load
+from reconciler.manifest.yamlsource import parse
 from reconciler.policy import load_policy
-from reconciler.yamlsource import parse
 
 ROOT = Path(__file__).resolve().parents[2]
 GITHUB = ROOT / "examples" / "ci" / "github-actions.yml"
@@ -303,7 +303,7 @@ def _env_globs(policy: dict[str, Any]) -> list[str]:
 
 
 def _url_allowed(url: str, patterns: list[str]) -> bool:
-    """Per DESIGN.md: https only, the host matched label by label, the path apart."""
+    """Per docs/design.md: https only, the host matched label by label, the path apart."""
     parts = urlsplit(url)
     if parts.scheme != "https" or not parts.hostname:
         return False
@@ -380,7 +380,7 @@ def test_the_demo_sets_what_the_example_reads() -> None:
 
 
 def test_example_policy_format() -> None:
-    """The example policy is version 1 of DESIGN.md's format and loosens nothing."""
+    """The example policy is version 1 of docs/design.md's format and loosens nothing."""
     policy = _load(POLICY)
     assert set(policy) <= {"version", "environment", "references", "custom_provider_urls", "safety"}
     assert policy["version"] == 1 and policy["version"] is not True
