@@ -16,91 +16,39 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
-from reconciler.client import ApiClient
+from reconciler.api import IntegrationsApi
 from reconciler.errors import ReconcilerError
-from reconciler.plan import Action, ActionKind, Plan
-from reconciler.replace import ActionError, LeftState, create, replace
+from reconciler.plan import Action, ActionKind, Identity, Plan
+from reconciler.replace import ActionError, create, replace
+from reconciler.results import ActionResult, ApplyResult, Outcome
+from reconciler.secrets import Secret
+from reconciler.wire import request_body
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 SKIPPED_BECAUSE = "not started: the apply was stopped"
 
 
-class Outcome(StrEnum):
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-
-
-@dataclass(frozen=True)
-class ActionResult:
-    """What happened to one action; ``state``: what a failed replace left behind."""
-
-    action: Action
-    outcome: Outcome
-    duration: float
-    error: str | None = None
-    state: LeftState | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.outcome is Outcome.SUCCEEDED
-
-
-@dataclass(frozen=True)
-class ApplyResult:
-    """Every action's result, in plan order; ``stopped`` if told to stop early."""
-
-    results: tuple[ActionResult, ...]
-    stopped: bool = False
-
-    def _with(self, outcome: Outcome) -> tuple[ActionResult, ...]:
-        return tuple(r for r in self.results if r.outcome is outcome)
-
-    @property
-    def failed(self) -> tuple[ActionResult, ...]:
-        return self._with(Outcome.FAILED)
-
-    @property
-    def succeeded(self) -> tuple[ActionResult, ...]:
-        return self._with(Outcome.SUCCEEDED)
-
-    @property
-    def skipped(self) -> tuple[ActionResult, ...]:
-        return self._with(Outcome.SKIPPED)
-
-    @property
-    def ok(self) -> bool:
-        """Every action succeeded: none failed, none was skipped."""
-        return all(r.ok for r in self.results)
-
-
-def request_body(action: Action) -> dict[str, Any]:
-    """The body to send: the planned body plus the resolved secret, if any."""
-    body = dict(action.body)
-    credentials = body.get("credentials")
-    if credentials is not None and action.desired is not None:
-        credentials = dict(credentials)
-        if action.desired.client_secret is not None:
-            credentials["client_secret"] = action.desired.client_secret.reveal()
-        body["credentials"] = credentials
-    return body
+Secrets = Mapping[Identity, Secret]
+"""Each integration's resolved client secret (``Desired.secrets()``)."""
 
 
 async def _execute(
-    client: ApiClient, action: Action, on_interrupt: Callable[[ActionError], None]
+    client: IntegrationsApi,
+    action: Action,
+    secret: Secret | None,
+    on_interrupt: Callable[[ActionError], None],
 ) -> None:
     if action.kind is ActionKind.CREATE:
-        await create(client, request_body(action))
+        await create(client, request_body(action, secret))
     elif action.kind is ActionKind.UPDATE:
-        await client.update(action.slug, action.ownership, request_body(action))
+        await client.update(action.slug, action.ownership, request_body(action, secret))
     elif action.kind is ActionKind.REPLACE:
-        await replace(client, action, request_body(action), on_interrupt=on_interrupt)
+        body = request_body(action, secret)
+        await replace(client, action, body, secret=secret, on_interrupt=on_interrupt)
     else:
         await client.delete(action.slug, action.ownership)
 
@@ -113,19 +61,26 @@ def _describe(error: Exception) -> str:
 
 async def apply_plan(
     plan: Plan,
-    client: ApiClient,
+    client: IntegrationsApi,
     *,
+    secrets: Secrets | None = None,
     concurrency: int = 4,
+    on_start: Callable[[Action], None] | None = None,
     on_result: Callable[[ActionResult], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
     stop: Callable[[], bool] | None = None,
 ) -> ApplyResult:
     """Run every action of ``plan``; return a result per action, in plan order.
 
+    This runs the plan as it is: the rails (protect, prune, the delete
+    threshold) are checked by ``reconciler.workflow.execute``, the way in for
+    callers. ``secrets`` holds the client secrets the actions send, by
+    identity; they are revealed only in the request bodies.
+
     ``stop`` is asked before each action starts (pass ``event.is_set`` for an
     ``asyncio.Event``); once it answers True, no action starts: those not
     started are reported ``skipped``. ``on_result`` hears of every action,
-    skipped ones included, as it ends; if the task is cancelled while a
+    skipped ones included, as it ends (``on_start`` as it starts); if the task is cancelled while a
     replace's integration is deleted and not yet re-created, it hears that
     DELETED report before the cancellation goes on.
     """
@@ -148,6 +103,8 @@ async def apply_plan(
                 finish(index, ActionResult(action, Outcome.SKIPPED, 0.0, SKIPPED_BECAUSE))
                 return
             started = clock()
+            if on_start is not None:
+                on_start(action)
 
             def interrupted(error: ActionError) -> None:
                 failed = ActionResult(
@@ -156,7 +113,8 @@ async def apply_plan(
                 finish(index, failed)
 
             try:
-                await _execute(client, action, interrupted)
+                secret = (secrets or {}).get(action.identity)
+                await _execute(client, action, secret, interrupted)
             except Exception as error:  # one action's failure, whatever it is, stops no other
                 state = error.state if isinstance(error, ActionError) else None
                 result = ActionResult(

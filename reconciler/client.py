@@ -42,16 +42,16 @@ from tenacity.stop import stop_base
 from reconciler import __version__
 from reconciler.errors import (
     ApiError,
+    ApiUnreachableError,
     AuthenticationError,
     ConfigError,
     ConflictError,
     NotFoundError,
-    TransportError,
     UnprocessableError,
 )
-from reconciler.fields import INTEGRATION_FIELDS
 from reconciler.models import Ownership, RemoteIntegration
 from reconciler.secrets import scrub
+from reconciler.wire import created_as_asked
 
 LOG = logging.getLogger(__name__)
 DEFAULT_BASE_URL = "https://api.workos.com"
@@ -117,11 +117,6 @@ class RateLimiter:
         if self._bucket is None or self._loop is not loop:
             self._bucket, self._loop = AsyncLimiter(self.burst, self.period), loop
         await self._bucket.acquire()
-
-
-def redact_key(api_key: str) -> str:
-    """The API key as it may be shown: ``sk_…`` plus its last 4."""
-    return f"sk_…{api_key[-4:]}" if len(api_key) >= 8 else "sk_…"
 
 
 def check_base_url(base_url: str) -> str:
@@ -510,7 +505,7 @@ class ApiClient:
                 exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout
             )
             detail = _transport_failure(exc, self._origin, connecting=never_sent)
-            error = TransportError(scrub(f"{method} {path}: {detail}", secrets))
+            error = ApiUnreachableError(scrub(f"{method} {path}: {detail}", secrets))
             raise _Retryable(error, None, ambiguous=not never_sent) from None
         if response.status_code in RETRYABLE_STATUSES:
             retry_after = parse_retry_after(response.headers.get("retry-after"))
@@ -528,29 +523,3 @@ class ApiClient:
                 status=response.status_code,
                 request_id=scrub(response.headers.get("x-request-id") or "", secrets) or None,
             ) from None
-
-
-def created_as_asked(found: RemoteIntegration, body: Mapping[str, Any]) -> bool:
-    """Whether ``found`` has every field a create ``body`` sets (the secret by its last 4).
-
-    Fields compare as the field table says (a set in another order is the same set).
-    """
-    for f in INTEGRATION_FIELDS:
-        if f.key in body and not f.equal(body[f.key], getattr(found, f.key)):
-            return False
-    credentials = body.get("credentials")
-    if credentials is not None:
-        remote = found.credentials
-        if remote is None or remote.type != credentials.get("type"):
-            return False
-        if remote.client_id != credentials.get("client_id"):
-            return False
-        secret = credentials.get("client_secret")
-        if secret is not None and remote.redacted_client_secret != str(secret)[-4:]:
-            return False
-    definition = body.get("custom_provider")
-    if definition is not None:
-        remote_definition = found.custom_provider or {}
-        if any(remote_definition.get(key) != value for key, value in definition.items()):
-            return False
-    return True

@@ -11,7 +11,7 @@ exit code; no library module prints or exits.
     │   ├── NotFoundError         404
     │   ├── ConflictError         409
     │   ├── UnprocessableError    422
-    │   └── TransportError        no usable answer (connection, timeout, exhausted retries)
+    │   └── ApiUnreachableError   no usable answer (connection, timeout, exhausted retries)
     ├── RefusedError         the plan is refused (exit 3)
     │   ├── UnsafePlanError       too many deletes, or a protected integration
     │   └── StalePlanError        a saved plan no longer matches the world
@@ -103,7 +103,7 @@ class UnprocessableError(ApiError):
     """422: the API rejected the request body."""
 
 
-class TransportError(ApiError):
+class ApiUnreachableError(ApiError):
     """No usable answer: connection failure, timeout, or retries exhausted."""
 
 

@@ -8,8 +8,8 @@ can make text read other than it is. Each untrusted string is escaped where
 it is formatted, never the whole output: the output's own newlines and
 colours are legitimate.
 
-The Markdown plan (``reconciler.markdown``) and the workflow commands
-(``reconciler.github``) build on ``for_terminal`` with escaping of their own.
+The Markdown plan (``reconciler.render.markdown``) and the workflow commands
+(``reconciler.render.github``) build on ``for_terminal`` with escaping of their own.
 """
 
 from __future__ import annotations

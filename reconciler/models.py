@@ -278,6 +278,14 @@ class Desired:
     settings: Settings = field(default_factory=Settings)
     files: tuple[str, ...] = ()
 
+    def secrets(self) -> dict[tuple[str, Ownership], Secret]:
+        """Each integration's resolved client secret, by identity (what an apply sends)."""
+        return {
+            item.identity: item.client_secret
+            for item in self.integrations
+            if item.client_secret is not None
+        }
+
 
 class RemoteCredentials(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)

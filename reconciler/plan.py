@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from reconciler.models import OWNERSHIPS, DesiredIntegration, Ownership, RemoteIntegration
+from reconciler.models import OWNERSHIPS, Integration, Ownership, RemoteIntegration
 
 FORMAT_VERSION = 1
 
@@ -79,10 +79,13 @@ class FieldChange:
 
 @dataclass(frozen=True)
 class Action:
-    """One change to make to one integration (identity = slug, ownership).
+    """One change to make to one integration (identity = slug, ownership): the intent.
 
-    ``body`` is the request body without the client secret: the applier adds
-    the resolved secret from ``desired`` when ``body`` carries credentials.
+    ``values`` are the fields to set, in the API's names, without the
+    identity and without any secret (``reconciler.wire`` builds the request
+    from them and adds the client secret at send time). ``spec`` is the
+    manifest's entry (secret-free: its client_secret is a reference) and
+    ``remote`` the object as listed, the snapshot a failed replace restores.
     """
 
     kind: ActionKind
@@ -90,9 +93,14 @@ class Action:
     ownership: Ownership
     fields: tuple[FieldChange, ...] = ()
     reason: str | None = None
-    body: dict[str, Any] = field(default_factory=dict)
-    desired: DesiredIntegration | None = field(default=None, compare=False, repr=False)
+    values: dict[str, Any] = field(default_factory=dict)
+    spec: Integration | None = field(default=None, compare=False, repr=False)
     remote: RemoteIntegration | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def protected(self) -> bool:
+        """The manifest says ``protect: true`` for this integration."""
+        return self.spec is not None and self.spec.protect
 
     @property
     def identity(self) -> Identity:
@@ -123,6 +131,24 @@ class Action:
 
 
 @dataclass(frozen=True)
+class Target:
+    """What a plan was made against: shown in every plan's header."""
+
+    api_url: str
+    api_key_hint: str
+    files: tuple[str, ...]
+    policy: str = "the default policy"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "api_url": self.api_url,
+            "api_key": self.api_key_hint,
+            "files": list(self.files),
+            "policy": self.policy,
+        }
+
+
+@dataclass(frozen=True)
 class Plan:
     """Everything a run would do, in deterministic order."""
 
@@ -147,7 +173,7 @@ class Plan:
         return counts
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form fixed by DESIGN.md (``format_version`` 1)."""
+        """The JSON form of docs/design.md "JSON plan" (``format_version`` 1)."""
         return {
             "format_version": FORMAT_VERSION,
             "summary": self.summary,

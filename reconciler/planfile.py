@@ -20,7 +20,7 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,8 @@ from reconciler.errors import ConfigError, StalePlanError
 from reconciler.models import Desired, RemoteIntegration
 from reconciler.plan import Action, Identity, Plan
 from reconciler.policy import Policy
+from reconciler.secrets import Secret
+from reconciler.wire import request_body, sends_secret
 
 FILE_KIND = "reconciler-saved-plan"
 FILE_VERSION = 2
@@ -63,21 +65,17 @@ class _Keys:
         return self.fingerprint.hex()
 
     def change(self, action: Action) -> str:
-        """What the action does (its JSON form and request body), as a keyed digest."""
-        data = {"change": action.to_dict(), "body": action.body}
+        """What the action does (its JSON form and the values it sends), as a keyed digest."""
+        data = {"change": action.to_dict(), "body": request_body(action)}
         text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hmac.new(self.digests, b"change\0" + text.encode(), hashlib.sha256).hexdigest()
 
-    def secret(self, action: Action | None) -> str | None:
+    def secret(self, action: Action | None, secrets: Mapping[Identity, Secret]) -> str | None:
         """The client secret the action sends, as a keyed digest (None if it sends none)."""
-        if (
-            action is None
-            or action.desired is None
-            or action.desired.client_secret is None
-            or "credentials" not in action.body
-        ):
+        secret = secrets.get(action.identity) if action is not None else None
+        if action is None or secret is None or not sends_secret(action):
             return None
-        value = action.desired.client_secret.reveal().encode()
+        value = secret.reveal().encode()
         return hmac.new(self.digests, b"secret\0" + value, hashlib.sha256).hexdigest()
 
 
@@ -123,7 +121,7 @@ def dump(
         "salt": salt.hex(),
         "rotate_secrets": rotate_secrets,
         "digests": [
-            {"change": keys.change(action), "secret": keys.secret(action)}
+            {"change": keys.change(action), "secret": keys.secret(action, desired.secrets())}
             for action in plan.actions
         ],
         "plan": plan.to_dict(),
@@ -231,6 +229,7 @@ def verify(
     existing = {r.identity: r for r in remote}
     planned = {a.identity: a for a in fresh.actions}
     by_digest = {keys.change(a): a for a in fresh.actions}
+    resolved = desired.secrets()
     actions: list[Action] = []
     stale: list[str] = []
     for change, recorded in zip(saved.changes, data["digests"], strict=True):
@@ -240,7 +239,7 @@ def verify(
         remote_changed = _remote_change(name, change.get("remote"), existing.get(identity))
         if remote_changed is not None:
             stale.append(remote_changed)
-        elif keys.secret(action or planned.get(identity)) != recorded["secret"]:
+        elif keys.secret(action or planned.get(identity), resolved) != recorded["secret"]:
             stale.append(f"the client secret of {name} changed since the plan")
         elif action is None:
             stale.append(f"{name} would now be planned differently")

@@ -1,6 +1,6 @@
 """The planner: a pure function from desired and remote state to a Plan.
 
-No I/O, no clock, no printing. See DESIGN.md "Planning" for the rules.
+No I/O, no clock, no printing. See docs/design.md "Planning" for the rules.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from dataclasses import replace
 from fnmatch import fnmatchcase
 from typing import Any
 
-from reconciler.errors import ManifestError, Problem, UnsafePlanError
+from reconciler.errors import ManifestError, Problem
 from reconciler.fields import (
     CUSTOM_PROVIDER_FIELDS,
     FIELDS,
@@ -24,7 +24,6 @@ from reconciler.fields import (
 )
 from reconciler.models import Desired, DesiredIntegration, Ownership, RemoteIntegration, Settings
 from reconciler.plan import Action, ActionKind, FieldChange, Identity, Plan, identity_key
-from reconciler.policy import DEFAULT_POLICY, Policy
 from reconciler.secrets import masked
 
 
@@ -162,8 +161,8 @@ class _Planner:
                 ActionKind.UPDATE,
                 *entry.identity,
                 fields=tuple(changes),
-                body=body,
-                desired=entry,
+                values=body,
+                spec=entry.spec,
                 remote=current,
             )
         )
@@ -201,8 +200,8 @@ class _Planner:
             *entry.identity,
             fields=tuple(fields),
             reason=_reason(reasons),
-            body=body,
-            desired=entry,
+            values=body,
+            spec=entry.spec,
             remote=current,
         )
         self.actions.append(replaced)
@@ -210,76 +209,6 @@ class _Planner:
             shared = [f for f in replaced.fields if f.changed]
             self.warnings.extend(_shared_warning(shared, entry, sibling))
         self.definition_planned.add(entry.spec.slug)
-
-
-def safety_problems(
-    result: Plan, settings: Settings, *, policy: Policy = DEFAULT_POLICY, force: bool = False
-) -> list[str]:
-    """Why the plan must be refused: a protected integration, prune where the policy
-    forbids it, or too many deletes.
-
-    The manifest can only tighten the policy's rails: ``protect`` from either
-    side holds, the threshold is the lower of the two, and ``--force`` lifts
-    the threshold only.
-    """
-    problems = []
-    protected = [
-        a
-        for a in result.actions
-        if a.destructive
-        and (
-            (a.desired is not None and a.desired.spec.protect)
-            or policy.protects(a.identity[0], a.identity[1])
-        )
-    ]
-    if protected:
-        names = ", ".join(f"{_name(a.identity)} ({a.kind.value})" for a in protected)
-        problems.append(
-            f"refusing to delete or replace protected integrations: {names}. "
-            f"They have protect: true in the manifest or are protected by {policy.name}; "
-            "change that in a reviewed change first."
-        )
-    if settings.prune and not policy.allow_prune:
-        problems.append(
-            f"refusing settings.prune: true: {policy.name} does not allow prune "
-            "(safety.allow_prune: false). Remove prune from the manifest."
-        )
-    destructive = sum(1 for a in result.actions if a.destructive)
-    total = result.managed_remote_count
-    limit = policy.delete_fraction(settings.max_delete_fraction)
-    if not force and total >= 10 and destructive > limit * total:
-        problems.append(
-            f"refusing a plan that deletes or replaces {destructive} of {total} managed "
-            f"integrations ({destructive / total:.0%}), over max_delete_fraction {limit:g} "
-            f"({int(limit * total)} allowed). Review it, then pass --force to apply anyway."
-        )
-    return problems
-
-
-def policy_warnings(settings: Settings, policy: Policy = DEFAULT_POLICY) -> list[str]:
-    """What the manifest asked for that the policy does not grant (not an error: the
-    policy's bound is used instead, which may then refuse the plan)."""
-    if settings.max_delete_fraction <= policy.max_delete_fraction:
-        return []
-    return [
-        f"settings.max_delete_fraction {settings.max_delete_fraction:g} is above the ceiling "
-        f"{policy.max_delete_fraction:g} of {policy.name}; "
-        f"{policy.max_delete_fraction:g} is used"
-    ]
-
-
-def check_safety(
-    result: Plan, settings: Settings, *, policy: Policy = DEFAULT_POLICY, force: bool = False
-) -> None:
-    """Raise ``UnsafePlanError`` for a plan ``safety_problems`` refuses."""
-    problems = safety_problems(result, settings, policy=policy, force=force)
-    if problems:
-        raise UnsafePlanError(" ".join(problems))
-
-
-def with_refusals(result: Plan, problems: list[str]) -> Plan:
-    """The plan with its refusals among its warnings, so that every format shows them."""
-    return replace(result, warnings=(*result.warnings, *problems)) if problems else result
 
 
 def _name(identity: Identity) -> str:
@@ -320,10 +249,10 @@ def _create_beside(
     """
     plain = _create(entry, {})
     changes, sent = _definition_changes(definition, sibling.custom_provider)
-    body = dict(plain.body)
+    values = dict(plain.values)
     if changes:
-        body["custom_provider"] = sent
-    return replace(plain, fields=(*plain.fields, *changes), body=body)
+        values["custom_provider"] = sent
+    return replace(plain, fields=(*plain.fields, *changes), values=values)
 
 
 def _shared_warning(
@@ -410,7 +339,7 @@ def _credentials_body(entry: DesiredIntegration) -> dict[str, Any]:
 
 def _create(entry: DesiredIntegration, definition: dict[str, Any]) -> Action:
     spec = entry.spec
-    body: dict[str, Any] = {"provider": spec.slug, "ownership": spec.ownership}
+    body: dict[str, Any] = {}
     changes: list[FieldChange] = []
     for f in INTEGRATION_FIELDS:
         if entry.managed(f.key):
@@ -428,7 +357,7 @@ def _create(entry: DesiredIntegration, definition: dict[str, Any]) -> Action:
         body["custom_provider"] = dict(definition)
         changes.extend(FieldChange(f"custom_provider.{k}", None, v) for k, v in definition.items())
     return Action(
-        ActionKind.CREATE, spec.slug, spec.ownership, tuple(changes), body=body, desired=entry
+        ActionKind.CREATE, spec.slug, spec.ownership, tuple(changes), values=body, spec=spec
     )
 
 
@@ -442,7 +371,7 @@ def _recreate(
     can't (the API never returns the secret): the planner refuses that case.
     """
     spec = entry.spec
-    body: dict[str, Any] = {"provider": spec.slug, "ownership": spec.ownership}
+    body: dict[str, Any] = {}
     changes: list[FieldChange] = []
     for f in INTEGRATION_FIELDS:
         before = getattr(current, f.key)

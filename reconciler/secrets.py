@@ -58,6 +58,11 @@ class Secret:
         return hash(("Secret", self._value))
 
 
+def redact_key(api_key: str) -> str:
+    """The API key as it may be shown: ``sk_…`` plus its last 4."""
+    return f"sk_…{api_key[-4:]}" if len(api_key) >= 8 else "sk_…"
+
+
 def masked(last4: str | None) -> str:
     """How a secret is shown: ``(sensitive, ends …1234)``."""
     if not last4:

@@ -20,8 +20,8 @@ from reconciler.models import Desired
 from reconciler.plan import ActionKind
 from reconciler.planner import plan
 from reconciler.render import render_text
-from tests.support.factories import custom_credentials, desired, desired_state, remote
 from tests.support import client_for, invoke, run, writes
+from tests.support.factories import custom_credentials, desired, desired_state, remote
 
 SNOWFLAKE_SEED: dict[str, Any] = {
     "provider": "snowflake",
@@ -235,7 +235,7 @@ def test_unmanaged_fields_keep_their_values_through_updates_and_replaces(
         async with client_for(app) as client:
             (before,) = await client.list_integrations()
             first = plan(state, [before])
-            result = await apply_plan(first, client)
+            result = await apply_plan(first, client, secrets=state.secrets())
             assert result.ok, [r.error for r in result.failed]
             (after,) = await client.list_integrations()
             for f in INTEGRATION_FIELDS:

@@ -12,8 +12,8 @@ from reconciler.applier import apply_plan
 from reconciler.emulator.app import create_app
 from reconciler.models import Desired, DesiredIntegration
 from reconciler.planner import plan
-from tests.support.factories import desired, desired_state
 from tests.support import client_for, run
+from tests.support.factories import desired, desired_state
 
 BUILTIN = ("github", "slack")
 CUSTOM = ("crm-a", "crm-b")
@@ -107,12 +107,12 @@ def test_apply_then_plan_is_empty_and_the_rest_is_untouched(
         async with client_for(app) as client:
             before = {r.identity: r for r in await client.list_integrations()}
             first = plan(state, list(before.values()))
-            result = await apply_plan(first, client)
+            result = await apply_plan(first, client, secrets=state.secrets())
             assert result.ok, [r.error for r in result.failed]
             after = {r.identity: r for r in await client.list_integrations()}
             assert plan(state, list(after.values())).actions == ()
             touched = {a.identity for a in first.actions}
-            shared_changed = {a.slug for a in first.actions if "custom_provider" in a.body}
+            shared_changed = {a.slug for a in first.actions if "custom_provider" in a.values}
             for identity, old in before.items():
                 if identity in touched or identity[0] in shared_changed:
                     continue

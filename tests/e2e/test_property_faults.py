@@ -14,9 +14,9 @@ from reconciler.emulator.app import create_app, store_of
 from reconciler.errors import ApiError
 from reconciler.models import Desired, RemoteIntegration
 from reconciler.planner import plan
-from tests.support.faults import faulty_client, only_transient, raw_state, untouched_by
-from tests.support import run
 from tests.e2e.test_property import desired_states, remote_states
+from tests.support import faulty_client, run
+from tests.support.faults import only_transient, raw_state, untouched_by
 
 MAX_RUNS = 25
 
@@ -53,7 +53,9 @@ def test_apply_until_success_under_faults_converges_and_touches_nothing_else(
                     continue  # the listing ran out of retries: try again, as CI would
                 if not current.actions:
                     return runs
-                result = await apply_plan(current, client, concurrency=concurrency)
+                result = await apply_plan(
+                    current, client, secrets=state.secrets(), concurrency=concurrency
+                )
                 only_transient([result])
         raise AssertionError(f"no convergence in {MAX_RUNS} runs")
 

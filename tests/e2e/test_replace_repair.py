@@ -18,15 +18,15 @@ import jsonschema
 import pytest
 from fastapi import FastAPI
 
-from reconciler.applier import ActionResult, ApplyResult, Outcome, apply_plan
+from reconciler.applier import apply_plan
 from reconciler.emulator.app import create_app
 from reconciler.models import Desired, RemoteIntegration
 from reconciler.plan import ActionKind, Plan
 from reconciler.planner import plan
 from reconciler.render import render_apply_json, render_apply_summary, render_result_line
-from reconciler.replace import LeftState
-from tests.support.factories import desired, desired_state
+from reconciler.results import ActionResult, ApplyResult, LeftState, Outcome
 from tests.support import CANARY_SECRET, client_for, invoke, run, stats
+from tests.support.factories import desired, desired_state
 
 SCHEMA = json.loads(Path("schemas/plan.schema.json").read_text())
 REQUEST_ID = r" \[request id req_\w+\]"
@@ -127,7 +127,7 @@ def test_custom_credentials_are_restored_under_the_same_client_id_with_the_manif
     )
     made, _ = run(_plan(app, state))
 
-    (replaced,) = run(_apply(app, made)).results
+    (replaced,) = run(_apply(app, made, secrets=state.secrets())).results
 
     assert replaced.state is LeftState.RESTORED
     now = run(_get(app))
@@ -151,7 +151,7 @@ def test_custom_credentials_of_another_client_id_are_not_restored_and_it_is_repo
     )
     made, _ = run(_plan(app, state))
 
-    result = run(_apply(app, made))
+    result = run(_apply(app, made, secrets=state.secrets()))
 
     (replaced,) = result.results
     assert (replaced.outcome, replaced.state) == (Outcome.FAILED, LeftState.DELETED)
@@ -243,7 +243,11 @@ def test_a_stop_between_the_delete_and_the_create_finishes_the_create() -> None:
         stop.set()
 
     transport = Hooked(httpx.ASGITransport(app=app), after_delete=stop_now)
-    result = run(_apply(app, made, transport=transport, concurrency=1, stop=stop.is_set))
+    result = run(
+        _apply(
+            app, made, secrets=state.secrets(), transport=transport, concurrency=1, stop=stop.is_set
+        )
+    )
 
     assert [(r.action.kind, r.outcome, r.state) for r in result.results] == [
         (ActionKind.REPLACE, Outcome.SUCCEEDED, None),
@@ -269,7 +273,9 @@ def test_a_cancellation_between_the_delete_and_the_create_is_reported_deleted() 
             await asyncio.Event().wait()  # the create is never sent: cancelled here
 
         transport = Hooked(httpx.ASGITransport(app=app), before_post=hang)
-        task = asyncio.create_task(_apply(app, made, transport=transport, on_result=heard.append))
+        task = asyncio.create_task(
+            _apply(app, made, transport=transport, on_result=heard.append)
+        )
         await creating.wait()
         assert transport.methods == ["DELETE", "POST"]
         task.cancel()
@@ -306,7 +312,7 @@ def test_a_create_over_a_hidden_integration_says_it_cannot_be_managed_here(
     made = run(_list_and_plan(app, state))
     assert [a.kind for a in made.actions] == [ActionKind.CREATE]
 
-    (created,) = run(_apply(app, made)).results
+    (created,) = run(_apply(app, made, secrets=state.secrets())).results
 
     assert (created.outcome, created.state) == (Outcome.FAILED, None)
     assert created.error is not None
@@ -332,7 +338,7 @@ def test_a_create_racing_another_creator_says_run_plan_again() -> None:
             await client.create({"provider": "github", "credentials": ORGANIZATION})
 
     run(someone_else())
-    (created,) = run(_apply(app, made)).results
+    (created,) = run(_apply(app, made, secrets=state.secrets())).results
 
     assert created.outcome is Outcome.FAILED
     assert created.error is not None
@@ -359,6 +365,6 @@ def test_the_secret_sent_to_restore_is_never_in_a_message() -> None:
         )
     )
     made, _ = run(_plan(app, state))
-    result = run(_apply(app, made))
+    result = run(_apply(app, made, secrets=state.secrets()))
     assert result.results[0].state is LeftState.RESTORED
     assert CANARY_SECRET not in render_apply_json(made, result)

@@ -9,16 +9,16 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from reconciler.applier import ApplyResult, apply_plan
 from reconciler.client import ApiClient
 from reconciler.emulator.faults import Fault
 from reconciler.emulator.service import Service
-from reconciler.emulator.transport import EmulatorTransport
 from reconciler.models import Desired, DesiredIntegration
 from reconciler.plan import Identity, Plan
 from reconciler.planner import plan
+from reconciler.results import ApplyResult
+from reconciler.workflow import execute, review
+from tests.support.api import AUTH, custom_body
 from tests.support.factories import desired, desired_state, secret_ref
-from tests.support import API_KEY, BASE_URL, RecordingSleep, custom_body
 
 
 class FakeClock:
@@ -64,24 +64,6 @@ class Recorder(httpx.AsyncBaseTransport):
         return response
 
 
-def faulty_client(
-    app: FastAPI,
-    *,
-    transport: httpx.AsyncBaseTransport | None = None,
-    max_retries: int = 3,
-) -> ApiClient:
-    """A client of ``app`` in-process, where drops are httpx errors and backoff never waits."""
-    return ApiClient(
-        api_key=API_KEY,
-        base_url=BASE_URL,
-        transport=transport or EmulatorTransport(app=app),
-        max_retries=max_retries,
-        max_requests_per_minute=None,
-        sleep=RecordingSleep(),
-        jitter=lambda: 0.5,
-    )
-
-
 def raw_state(app: FastAPI) -> dict[Identity, dict[str, Any]]:
     """Every integration as the API renders it, read past the fault layer."""
     service = app.state.service
@@ -102,7 +84,7 @@ def raw_state(app: FastAPI) -> dict[Identity, dict[str, Any]]:
 def untouched_by(first: Plan, before: dict[Identity, dict[str, Any]]) -> set[Identity]:
     """Identities the plan neither acts on nor reaches through a shared custom provider."""
     touched = {a.identity for a in first.actions}
-    shared = {a.slug for a in first.actions if "custom_provider" in a.body}
+    shared = {a.slug for a in first.actions if "custom_provider" in a.values}
     return {i for i in before if i not in touched and i[0] not in shared}
 
 
@@ -115,10 +97,10 @@ async def apply_until_converged(
     """
     results: list[ApplyResult] = []
     for _ in range(runs):
-        current = plan(state, await reader.list_integrations())
-        if not current.actions:
+        reviewed = await review(state, reader)
+        if not reviewed.has_changes:
             return results
-        results.append(await apply_plan(current, writer, concurrency=concurrency))
+        results.append(await execute(reviewed, writer, concurrency=concurrency))
     remaining = plan(state, await reader.list_integrations())
     assert remaining.actions == (), (
         f"not converged after {runs} runs: {[a.identity for a in remaining.actions]}; "
@@ -237,9 +219,7 @@ def raw_listing(base_url: str, *, attempts: int = 50) -> dict[Identity, dict[str
     """Every integration as the API answers, over HTTP, past any injected fault (by retrying)."""
     found: dict[Identity, dict[str, Any]] = {}
     params: dict[str, str | int] = {"limit": 100, "order": "asc"}
-    with httpx.Client(
-        base_url=base_url, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=10
-    ) as http:
+    with httpx.Client(base_url=base_url, headers=AUTH, timeout=10) as http:
         while True:
             page = _get_page(http, params, attempts)
             for item in page["data"]:

@@ -11,22 +11,16 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from reconciler.applier import (
-    SKIPPED_BECAUSE,
-    ActionResult,
-    ApplyResult,
-    Outcome,
-    apply_plan,
-    request_body,
-    stop_on_signals,
-)
+from reconciler.applier import SKIPPED_BECAUSE, apply_plan, stop_on_signals
 from reconciler.client import ApiClient
 from reconciler.emulator.app import create_app
 from reconciler.models import Desired, Ownership, RemoteIntegration
 from reconciler.plan import ActionKind, Plan
 from reconciler.planner import plan
-from tests.support.factories import desired, desired_state, secret_ref
+from reconciler.results import ActionResult, ApplyResult, Outcome
+from reconciler.wire import request_body
 from tests.support import API_KEY, BASE_URL, client_for, custom_body, run, stats
+from tests.support.factories import desired, desired_state, secret_ref
 
 SEED: list[dict[str, Any]] = [
     {
@@ -84,7 +78,7 @@ def test_apply_then_plan_is_empty_and_second_apply_sends_no_write() -> None:
 
     async def apply_once(current: Plan) -> None:
         async with client_for(app) as client:
-            result = await apply_plan(current, client)
+            result = await apply_plan(current, client, secrets=state.secrets())
         assert result.ok, [r.error for r in result.failed]
 
     run(apply_once(first))
@@ -172,9 +166,11 @@ def test_replace_deletes_then_creates() -> None:
 def test_request_body_adds_the_secret_only_when_sending() -> None:
     entry = desired(secret="s3cr3t-value", slug="github", credentials=secret_ref())
     (action,) = plan(desired_state(entry), []).actions
-    assert "client_secret" not in action.body["credentials"]
-    assert request_body(action)["credentials"]["client_secret"] == "s3cr3t-value"
-    assert "client_secret" not in action.body["credentials"]
+    assert "client_secret" not in action.values["credentials"]
+    assert "client_secret" not in request_body(action)["credentials"]
+    secret = desired_state(entry).secrets()[action.identity]
+    assert request_body(action, secret)["credentials"]["client_secret"] == "s3cr3t-value"
+    assert "client_secret" not in action.values["credentials"]
 
 
 # -- stopping: SIGINT / SIGTERM, or any stop callable ----------------------------------------
@@ -324,7 +320,7 @@ def test_replacing_the_last_integration_of_a_custom_provider_keeps_its_definitio
 
     async def scenario() -> None:
         async with client_for(app) as client:
-            result = await apply_plan(current, client)
+            result = await apply_plan(current, client, secrets=state.secrets())
             assert result.ok, [r.error for r in result.failed]
 
     run(scenario())

@@ -17,33 +17,32 @@ from reconciler.client import (
     ApiClient,
     RateLimiter,
     check_base_url,
-    created_as_asked,
     parse_retry_after,
-    redact_key,
 )
 from reconciler.emulator.app import create_app
 from reconciler.emulator.faults import Fault, FaultKind
 from reconciler.emulator.transport import EmulatorTransport
 from reconciler.errors import (
     ApiError,
+    ApiUnreachableError,
     AuthenticationError,
     ConfigError,
     ConflictError,
     NotFoundError,
-    TransportError,
     UnprocessableError,
 )
-from tests.support.factories import custom_credentials, remote
-from tests.support.faults import FakeClock, Recorder, ScriptedFaults, faulty_client
+from reconciler.secrets import redact_key
+from reconciler.wire import created_as_asked
 from tests.support import (
-    API_KEY,
-    BASE_URL,
     RecordingSleep,
     client_for,
     custom_body,
+    faulty_client,
     run,
     stats,
 )
+from tests.support.factories import custom_credentials, remote
+from tests.support.faults import FakeClock, Recorder, ScriptedFaults
 
 
 def test_lists_every_page_at_limit_100() -> None:
@@ -175,7 +174,7 @@ def test_dropped_connections_become_a_transport_error() -> None:
         async with client_for(app, transport=transport) as client:
             await client.delete("acme", "user")
 
-    with pytest.raises(TransportError):
+    with pytest.raises(ApiUnreachableError):
         run(scenario())
 
 
@@ -247,13 +246,11 @@ class TimedTransport(FlakyTransport):
 def _timed_client(
     app: FastAPI, transport: httpx.AsyncBaseTransport, clock: FakeClock, **options: Any
 ) -> ApiClient:
-    return ApiClient(
-        api_key=API_KEY,
-        base_url=BASE_URL,
+    return client_for(
+        app,
         transport=transport,
         sleep=clock.sleep,
         clock=clock,
-        jitter=lambda: 0.5,
         max_requests_per_minute=None,
         **options,
     )
@@ -294,14 +291,8 @@ def test_backoff_doubles_from_1s_with_jitter_up_to_30s() -> None:
     app = create_app()
     transport = FlakyTransport(app, [_status(500)] * 7)
     sleep = RecordingSleep()
-    full_jitter = ApiClient(
-        api_key=API_KEY,
-        base_url=BASE_URL,
-        transport=transport,
-        sleep=sleep,
-        jitter=lambda: 1.0,
-        max_retries=7,
-        max_retry_time=1000,
+    full_jitter = client_for(
+        transport=transport, sleep=sleep, jitter=lambda: 1.0, max_retries=7, max_retry_time=1000
     )
 
     async def scenario() -> None:
@@ -471,12 +462,7 @@ def test_requests_are_paced_under_the_rate_limit() -> None:
     app = create_app()
 
     async def scenario(per_minute: float | None) -> float:
-        client = ApiClient(
-            api_key=API_KEY,
-            base_url=BASE_URL,
-            transport=httpx.ASGITransport(app=app),
-            max_requests_per_minute=per_minute,
-        )
+        client = client_for(app, max_requests_per_minute=per_minute)
         async with client:
             started = time.monotonic()
             await asyncio.gather(*(client.get("acme", "user") for _ in range(30)))
@@ -568,18 +554,15 @@ def _closed_port() -> int:
 
 def test_a_refused_connection_says_where_it_tried_to_connect() -> None:
     port = _closed_port()
-    client = ApiClient(
-        api_key="sk_test_key_never_shown_1234",
-        base_url=f"http://127.0.0.1:{port}",
-        max_retries=0,
-        sleep=RecordingSleep(),
+    client = client_for(
+        api_key="sk_test_key_never_shown_1234", base_url=f"http://127.0.0.1:{port}", max_retries=0
     )
 
     async def scenario() -> None:
         async with client:
             await client.list_integrations()
 
-    with pytest.raises(TransportError) as caught:
+    with pytest.raises(ApiUnreachableError) as caught:
         run(scenario())
     assert str(caught.value) == (
         f"API error: GET /data-integrations: cannot connect to http://127.0.0.1:{port}/"
@@ -605,6 +588,6 @@ def test_a_transport_failure_names_the_origin_not_the_request() -> None:
                 client.max_retries = 0
                 await client.delete("acme", "user")
 
-        with pytest.raises(TransportError) as caught:
+        with pytest.raises(ApiUnreachableError) as caught:
             run(scenario(FlakyTransport(create_app(), [failure])))
         assert str(caught.value) == f"API error: DELETE /data-integrations/acme: {expected}"

@@ -19,13 +19,13 @@ import pytest
 
 from reconciler.client import ApiClient, sent_secrets
 from reconciler.emulator.app import create_app
-from reconciler.errors import ApiError, ReconcilerError, TransportError
+from reconciler.errors import ApiError, ApiUnreachableError, ReconcilerError
 from reconciler.secrets import REDACTED, scrub
-from tests.support import BASE_URL, RecordingSleep
+from tests.support import client_for
 
 SECRET = 'canary-Client"Secret\\é-Zq81'
-API_KEY = "sk_test_canaryKEY-Lm42"
-CANARIES = (SECRET, "Secret\\é-Zq81", "canary-Client", API_KEY, "canaryKEY")
+CANARY_API_KEY = "sk_test_canaryKEY-Lm42"
+CANARIES = (SECRET, "Secret\\é-Zq81", "canary-Client", CANARY_API_KEY, "canaryKEY")
 CREATE_BODY: dict[str, Any] = {
     "provider": "github",
     "credentials": {"type": "custom", "client_id": "Iv1.abc", "client_secret": SECRET},
@@ -56,12 +56,10 @@ class HostileApi(httpx.AsyncBaseTransport):
 
 
 def client_of(echo: Echo) -> ApiClient:
-    return ApiClient(
-        api_key=API_KEY,
-        base_url=BASE_URL,
+    return client_for(
+        api_key=CANARY_API_KEY,
         transport=HostileApi(echo),
         max_retries=1,
-        sleep=RecordingSleep(),
         max_requests_per_minute=None,
     )
 
@@ -101,10 +99,10 @@ def test_error_answers_echoing_the_request_are_scrubbed(status: int, call: str) 
             status,
             json={
                 "message": f"rejected {carried}",
-                "code": f"bad_{API_KEY}",
+                "code": f"bad_{CANARY_API_KEY}",
                 "errors": [{"field": request.content.decode(), "code": "x", "message": carried}],
             },
-            headers={"X-Request-ID": f"req_{API_KEY}"},
+            headers={"X-Request-ID": f"req_{CANARY_API_KEY}"},
         )
 
     error = failure_of(echo, call)
@@ -170,25 +168,19 @@ def test_a_transport_failure_quoting_the_request_is_scrubbed() -> None:
             await request.aread()
             raise httpx.RemoteProtocolError(f"garbled after {request.content!r}", request=request)
 
-    client = ApiClient(
-        api_key=API_KEY,
-        base_url=BASE_URL,
-        transport=Broken(),
-        max_retries=0,
-        sleep=RecordingSleep(),
-    )
+    client = client_for(api_key=CANARY_API_KEY, transport=Broken(), max_retries=0)
 
     async def scenario() -> None:
         async with client:
             await client.update("github", "user", UPDATE_BODY)
 
-    with pytest.raises(TransportError) as caught:
+    with pytest.raises(ApiUnreachableError) as caught:
         asyncio.run(scenario())
     assert_clean(caught.value)
 
 
 def test_the_emulator_refusing_a_secret_does_not_bring_it_back() -> None:
-    app = create_app(api_key=API_KEY)
+    app = create_app(api_key=CANARY_API_KEY)
     bad_bodies: list[dict[str, Any]] = [
         {**CREATE_BODY, "enabled": SECRET},
         {"provider": "github", "credentials": {"type": SECRET, "client_secret": SECRET}},
@@ -202,9 +194,7 @@ def test_the_emulator_refusing_a_secret_does_not_bring_it_back() -> None:
 
     async def scenario() -> list[ReconcilerError]:
         errors: list[ReconcilerError] = []
-        async with ApiClient(
-            api_key=API_KEY, base_url=BASE_URL, transport=httpx.ASGITransport(app=app)
-        ) as client:
+        async with client_for(app, api_key=CANARY_API_KEY) as client:
             for body in bad_bodies:
                 try:
                     await client.create(body)

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from reconciler.applier import ActionResult, Outcome
 from reconciler.emulator.app import create_app
 from reconciler.errors import Problem
 from reconciler.escaping import for_json, for_terminal, path_for_terminal
+from reconciler.manifest.yamlsource import describe_value
 from reconciler.planner import plan
 from reconciler.render import Target, render_json, render_result_line, render_text
-from reconciler.yamlsource import describe_value
-from tests.support.factories import desired, desired_state, remote
+from reconciler.results import ActionResult, Outcome
 from tests.support import invoke
+from tests.support.factories import desired, desired_state, remote
 
 HOSTILE = "\x1b[2J\u202e"
 # Every character for_terminal must escape, one of each kind.
@@ -148,23 +149,16 @@ class _Hostile422(httpx.AsyncBaseTransport):
         return await self.inner.handle_async_request(request)
 
 
-def test_apply_shows_hostile_api_messages_on_one_line(tmp_path: Any) -> None:
-    from click.testing import CliRunner
-
-    from reconciler.cli import Runtime, cli
-
-    manifest = tmp_path / "integrations.yaml"
-    manifest.write_text(
-        "version: 1\nintegrations:\n  - slug: slack\n    credentials: {type: organization}\n"
+def test_apply_shows_hostile_api_messages_on_one_line(manifest: Path) -> None:
+    result = invoke(
+        None,
+        "apply",
+        "-f",
+        str(manifest),
+        "--yes",
+        transport=_Hostile422(create_app()),
+        GITHUB_ACTIONS="true",
     )
-    runtime = Runtime(transport=_Hostile422(create_app()), interactive=False)
-    env = {
-        "WORKOS_API_KEY": "sk_test_emulator",
-        "WORKOS_BASE_URL": "http://localhost",
-        "NO_COLOR": "1",
-        "GITHUB_ACTIONS": "true",
-    }
-    result = CliRunner().invoke(cli, ["apply", "-f", str(manifest), "--yes"], obj=runtime, env=env)
     assert result.exit_code == 1, result.output
     failed = [line for line in result.stdout.splitlines() if line.startswith("FAILED")]
     assert len(failed) == 1 and failed[0].startswith("FAILED create slack (user) in ")

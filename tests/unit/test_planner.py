@@ -1,4 +1,4 @@
-"""Unit tests of the pure planner: every action kind and rule of DESIGN.md "Planning"."""
+"""Unit tests of the pure planner: every action kind and rule of docs/design.md "Planning"."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import pytest
 from reconciler.errors import ManifestError, UnsafePlanError
 from reconciler.models import Settings
 from reconciler.plan import ActionKind, Plan
-from reconciler.planner import check_safety, plan
+from reconciler.planner import plan
+from reconciler.safety import check_safety
+from reconciler.wire import request_body
 from tests.support.factories import custom_credentials, desired, desired_state, remote, secret_ref
 
 CANARY = "canary-secret-value-Zq9X"
@@ -28,7 +30,7 @@ def test_only_desired_is_created_with_masked_secret_and_no_secret_in_body() -> N
     (action,) = result.actions
     assert action.kind is ActionKind.CREATE
     assert action.identity == ("github", "user")
-    assert action.body == {
+    assert request_body(action) == {
         "provider": "github",
         "ownership": "user",
         "description": "GitHub",
@@ -54,8 +56,8 @@ def test_create_of_oauth_integration_without_credentials_is_a_manifest_error() -
 def test_non_oauth_integration_may_be_created_without_credentials() -> None:
     entry = desired(slug="snowflake", auth_methods=["api_key"], config={"account": "acme"})
     (action,) = plan(desired_state(entry), []).actions
-    assert action.body["auth_methods"] == ["api_key"]
-    assert action.body["config"] == {"account": "acme"}
+    assert action.values["auth_methods"] == ["api_key"]
+    assert action.values["config"] == {"account": "acme"}
 
 
 def test_update_sends_only_differing_managed_fields() -> None:
@@ -63,7 +65,7 @@ def test_update_sends_only_differing_managed_fields() -> None:
     current = remote("slack", description="old", enabled=True, scopes=["x"])
     (action,) = plan(desired_state(entry), [current]).actions
     assert action.kind is ActionKind.UPDATE
-    assert action.body == {"description": "new"}
+    assert action.values == {"description": "new"}
     assert [(f.path, f.before, f.after) for f in action.fields] == [("description", "old", "new")]
 
 
@@ -79,7 +81,7 @@ def test_explicit_null_resets_description_and_scopes() -> None:
     entry = desired(slug="slack", description=None, scopes=None)
     current = remote("slack", description="old", scopes=["a"])
     (action,) = plan(desired_state(entry), [current]).actions
-    assert action.body == {"description": None, "scopes": None}
+    assert action.values == {"description": None, "scopes": None}
 
 
 def test_secret_with_same_last4_is_unchanged() -> None:
@@ -92,7 +94,7 @@ def test_secret_with_other_last4_rotates_credentials_whole() -> None:
     entry = desired(secret="abcd4321", slug="github", credentials=secret_ref())
     current = remote("github", credentials=custom_credentials("client-id", "6789"))
     (action,) = plan(desired_state(entry), [current]).actions
-    assert action.body == {"credentials": {"type": "custom", "client_id": "client-id"}}
+    assert action.values == {"credentials": {"type": "custom", "client_id": "client-id"}}
     (field,) = action.fields
     assert field.path == "credentials.client_secret"
     assert (field.before, field.after) == ("(sensitive, ends …6789)", "(sensitive, ends …4321)")
@@ -102,7 +104,7 @@ def test_client_id_change_sends_credentials_whole() -> None:
     entry = desired(secret="abcd1234", slug="github", credentials=secret_ref())
     current = remote("github", credentials=custom_credentials("other-id", "1234"))
     (action,) = plan(desired_state(entry), [current]).actions
-    assert action.body == {"credentials": {"type": "custom", "client_id": "client-id"}}
+    assert action.values == {"credentials": {"type": "custom", "client_id": "client-id"}}
     assert [(f.path, f.after) for f in action.fields] == [
         ("credentials.client_id", "client-id"),
         ("credentials.client_secret", "(sensitive, ends …1234), sent again"),
@@ -113,7 +115,7 @@ def test_credentials_type_change_is_an_update() -> None:
     entry = desired(slug="github", credentials={"type": "organization"})
     current = remote("github", credentials=custom_credentials("id", "1234"))
     (action,) = plan(desired_state(entry), [current]).actions
-    assert action.body == {"credentials": {"type": "organization"}}
+    assert action.values == {"credentials": {"type": "organization"}}
     paths = [f.path for f in action.fields]
     assert paths == ["credentials.type", "credentials.client_id", "credentials.client_secret"]
 
@@ -140,8 +142,8 @@ def test_creation_only_field_change_is_a_replace(
     assert action.reason == f"{path.split('.')[0]} cannot change in place"
     forcing = [f for f in action.fields if f.forces_replacement]
     assert [f.path for f in forcing] == [path]
-    assert action.body["provider"] == "snowflake"
-    assert action.body["description"] == "d"
+    assert request_body(action)["provider"] == "snowflake"
+    assert action.values["description"] == "d"
 
 
 def test_auth_methods_in_another_order_is_not_a_replace() -> None:
@@ -213,7 +215,7 @@ def test_shared_custom_definition_is_updated_once() -> None:
     )
     (action,) = result.actions
     assert action.identity == ("acme", "user")
-    assert action.body == {"custom_provider": {"token_url": "https://acme.example/token"}}
+    assert action.values == {"custom_provider": {"token_url": "https://acme.example/token"}}
     assert result.unchanged == (("acme", "organization"),)
 
 
@@ -223,7 +225,7 @@ def test_custom_definition_of_one_entry_goes_into_the_sibling_create() -> None:
     )
     org = desired(slug="acme", ownership="organization", credentials={"type": "organization"})
     result = plan(desired_state(user, org), [])
-    bodies = {a.identity: a.body for a in result.actions}
+    bodies = {a.identity: a.values for a in result.actions}
     assert bodies[("acme", "organization")]["custom_provider"] == {"name": "Acme"}
     assert bodies[("acme", "user")]["custom_provider"] == {"name": "Acme"}
 
@@ -311,8 +313,8 @@ def test_replace_of_a_custom_integration_carries_its_definition_over() -> None:
     current = remote("acme", custom_provider={"name": "Acme", "token_url": "https://a.example/t"})
     (action,) = plan(desired_state(entry), [current]).actions
     assert action.kind is ActionKind.REPLACE
-    assert action.body["custom_provider"]["name"] == "Acme"
-    assert action.body["custom_provider"]["token_url"] == "https://a.example/t"
+    assert action.values["custom_provider"]["name"] == "Acme"
+    assert action.values["custom_provider"]["token_url"] == "https://a.example/t"
 
 
 def test_a_short_secret_shows_none_of_its_characters() -> None:
@@ -342,7 +344,7 @@ def test_creating_beside_an_existing_custom_provider_shows_the_shared_change() -
     result = plan(desired_state(user), [org])
     (action,) = result.actions
     assert action.kind is ActionKind.CREATE
-    assert action.body["custom_provider"] == {"token_url": "https://new.example/t"}
+    assert action.values["custom_provider"] == {"token_url": "https://new.example/t"}
     change = next(f for f in action.fields if f.path == "custom_provider.token_url")
     assert (change.before, change.after) == ("https://old.example/t", "https://new.example/t")
     assert "custom_provider.name" not in [f.path for f in action.fields]  # unchanged
@@ -375,6 +377,6 @@ def test_custom_provider_fields_including_name_may_be_left_unmanaged() -> None:
         "acme", custom_provider={"name": "Acme", "token_url": "https://acme.example/t"}
     )
     (action,) = plan(desired_state(entry), [current]).actions
-    assert action.body == {"custom_provider": {"token_url": "https://acme.example/t2"}}
+    assert action.values == {"custom_provider": {"token_url": "https://acme.example/t2"}}
     with pytest.raises(ManifestError, match=r"custom_provider\.name is required to create"):
         plan(desired_state(entry), [])

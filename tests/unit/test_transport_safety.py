@@ -26,7 +26,7 @@ import uvicorn
 
 from reconciler.client import ApiClient, check_base_url
 from reconciler.emulator.app import create_app, store_of
-from reconciler.errors import ConfigError, TransportError
+from reconciler.errors import ApiUnreachableError, ConfigError
 from tests.support import API_KEY, RecordingSleep, run
 
 # -- plain http only to loopback ---------------------------------------------------------
@@ -258,7 +258,7 @@ def test_an_untrusted_certificate_is_refused(
     monkeypatch.delenv("SSL_CERT_FILE", raising=False)
     monkeypatch.delenv("SSL_CERT_DIR", raising=False)
     monkeypatch.setenv("PYTHONHTTPSVERIFY", "0")
-    with pytest.raises(TransportError, match="CERTIFICATE_VERIFY_FAILED"):
+    with pytest.raises(ApiUnreachableError, match="CERTIFICATE_VERIFY_FAILED"):
         _list_over_tls(f"https://localhost:{port}")
 
 
@@ -268,5 +268,5 @@ def test_ssl_cert_file_trusts_a_certificate_but_the_host_name_is_still_checked(
     port, cert = tls_emulator
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))
     assert _list_over_tls(f"https://localhost:{port}") == 0
-    with pytest.raises(TransportError, match="CERTIFICATE_VERIFY_FAILED"):
+    with pytest.raises(ApiUnreachableError, match="CERTIFICATE_VERIFY_FAILED"):
         _list_over_tls(f"https://127.0.0.1:{port}")  # the certificate names localhost only

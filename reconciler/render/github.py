@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from reconciler.errors import Problem
 from reconciler.escaping import for_terminal
 from reconciler.plan import Plan
+from reconciler.results import ApplyResult
 
 
 def is_github_actions(environ: Mapping[str, str]) -> bool:
@@ -79,3 +80,32 @@ def unmanaged_annotations(plan: Plan) -> list[str]:
         )
         for slug, ownership in plan.unmanaged
     ]
+
+
+def unmanaged_notice(plan: Plan, *, shown: int = 20) -> list[str]:
+    """One ``::notice`` naming the unmanaged integrations (the first ``shown`` of them)."""
+    if not plan.unmanaged:
+        return []
+    names = ", ".join(f"{slug} ({ownership})" for slug, ownership in plan.unmanaged[:shown])
+    more = f" and {len(plan.unmanaged) - shown} more" if len(plan.unmanaged) > shown else ""
+    count = len(plan.unmanaged)
+    return [
+        annotation(
+            "notice",
+            f"{count} integration{'s' * (count != 1)} in WorkOS but not in the manifest "
+            f"{'were' if count != 1 else 'was'} left alone: {names}{more}.",
+            title="unmanaged integrations",
+        )
+    ]
+
+
+def failure_annotations(result: ApplyResult) -> list[str]:
+    """An ``::error`` per failed action, saying what a failed replace left behind."""
+    lines = []
+    for failed in result.failed:
+        action = failed.action
+        message = f"{action.kind.value} {action.slug} ({action.ownership}) failed: {failed.error}"
+        if failed.state is not None:
+            message += f" [{failed.state.summary}]"
+        lines.append(annotation("error", message, title="apply failed"))
+    return lines

@@ -17,10 +17,11 @@ from __future__ import annotations
 import html
 import re
 
-from reconciler.diffs import Row, Sign, row
 from reconciler.escaping import for_terminal
-from reconciler.plan import DISPLAY_ORDER, Action, ActionKind, Plan
-from reconciler.render import DESTROYS, Target
+from reconciler.plan import DISPLAY_ORDER, Action, ActionKind, Plan, Target
+from reconciler.render.diffs import Row, Sign, row
+from reconciler.render.text import DESTROYS
+from reconciler.results import ApplyResult
 
 MAX_CHARS = 65_000
 SYMBOLS = {
@@ -219,3 +220,51 @@ def _unmanaged_section(plan: Plan) -> str:
     names = ", ".join(f"{code(slug)} ({cell(ownership)})" for slug, ownership in shown)
     more = f" and {len(plan.unmanaged) - len(shown)} more" if len(plan.unmanaged) > 50 else ""
     return f"**Unmanaged** (in WorkOS, not in the manifest; left alone): {names}{more}."
+
+
+OUTCOME_MARKS = {"succeeded": "✅ ok", "failed": "❌ **FAILED**", "skipped": "⏭️ skipped"}
+
+
+def render_apply_markdown(
+    plan: Plan,
+    result: ApplyResult,
+    *,
+    target: Target | None = None,
+    limit: int = MAX_CHARS,
+) -> str:
+    """An apply's results as Markdown (the GitHub step summary): what the plan was, then
+    each action's outcome, failures first, never longer than ``limit`` characters."""
+    failed, skipped = len(result.failed), len(result.skipped)
+    head = "Apply stopped" if result.stopped else "Apply complete"
+    lines = [
+        "### reconciler apply",
+        "",
+        f"**{head}:** {len(result.succeeded)} succeeded, {failed} failed, {skipped} skipped "
+        f"(plan: {summary_text(plan)}).",
+        "",
+    ]
+    if target:
+        lines[2:2] = [
+            f"Target: {cell(target.api_url)} (API key {code(target.api_key_hint)}) · "
+            f"Policy: {cell(target.policy)}",
+            "",
+        ]
+    table = ["| Outcome | Action | Slug | Ownership | Detail |", "| --- | --- | --- | --- | --- |"]
+    ordered = sorted(result.results, key=lambda r: (r.ok, r.action.sort_key))
+    budget = limit - 400 - sum(len(line) + 1 for line in lines + table)
+    shown = 0
+    for r in ordered:
+        detail = r.state.summary if r.state is not None else (r.error or "")
+        line = (
+            f"| {OUTCOME_MARKS[r.outcome.value]} | {r.action.kind.value} | "
+            f"{code(r.action.slug, in_table=True)} | {cell(r.action.ownership)} | {cell(detail)} |"
+        )
+        budget -= len(line) + 1
+        if budget < 0:
+            break
+        table.append(line)
+        shown += 1
+    text = "\n".join(lines + (table if result.results else []))
+    if shown < len(ordered):
+        text += f"\n\n_{len(ordered) - shown} results left out: see the job's log._"
+    return text + "\n"

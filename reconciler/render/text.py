@@ -1,4 +1,4 @@
-"""Renderers: turn a Plan (or an apply result) into text. They never print.
+"""The text renderer: a Plan (or an apply result) for terminals and logs. It never prints.
 
 Slugs, paths, values, reasons, warnings, file names and API messages are
 untrusted: each passes through ``for_terminal`` where it is formatted (JSON
@@ -7,16 +7,14 @@ through ``for_json``), so that none can forge a line or reach the terminal raw.
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from typing import Any
 
 import click
 
-from reconciler.applier import ActionResult, ApplyResult, Outcome
-from reconciler.diffs import Sign, row
-from reconciler.escaping import for_json, for_terminal
-from reconciler.plan import DISPLAY_ORDER, Action, ActionKind, FieldChange, Plan
+from reconciler.escaping import for_terminal
+from reconciler.plan import DISPLAY_ORDER, Action, ActionKind, FieldChange, Plan, Target
+from reconciler.render.diffs import Sign, row
+from reconciler.results import ActionResult, ApplyResult, Outcome
 
 SYMBOLS = {
     ActionKind.CREATE: ("+", "green"),
@@ -31,24 +29,6 @@ HEADLINES = {
     ActionKind.DELETE: "will be deleted",
 }
 DESTROYS = "destroys all its connected accounts"
-
-
-@dataclass(frozen=True)
-class Target:
-    """What a plan was made against: shown in every plan's header."""
-
-    api_url: str
-    api_key_hint: str
-    files: tuple[str, ...]
-    policy: str = "the default policy"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "api_url": self.api_url,
-            "api_key": self.api_key_hint,
-            "files": list(self.files),
-            "policy": self.policy,
-        }
 
 
 def render_header(target: Target) -> str:
@@ -138,14 +118,6 @@ def render_text(plan: Plan, *, color: bool = False, target: Target | None = None
     return "\n".join(lines) + "\n"
 
 
-def render_json(plan: Plan, *, target: Target | None = None) -> str:
-    """The JSON plan (DESIGN.md keys), sorted and stable; safe to print (``for_json``)."""
-    data = plan.to_dict()
-    if target:
-        data["target"] = target.to_dict()
-    return for_json(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)) + "\n"
-
-
 def render_result_line(result: ActionResult, color: bool = False) -> str:
     """One line per finished action: outcome, action, identity, duration, the API's message."""
     action = result.action
@@ -170,24 +142,3 @@ def render_apply_summary(result: ApplyResult, color: bool = False) -> str:
             name = _identity(r.action.slug, r.action.ownership)
             lines.append(f"  {r.action.kind.value} {name}: {r.state.summary}")
     return "\n".join(lines)
-
-
-def render_apply_json(plan: Plan, result: ApplyResult) -> str:
-    """The JSON plan plus ``results``; a failed replace's result adds its ``state``."""
-    data = plan.to_dict()
-    data["results"] = [_result_dict(r) for r in result.results]
-    return for_json(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)) + "\n"
-
-
-def _result_dict(result: ActionResult) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "action": result.action.kind.value,
-        "slug": result.action.slug,
-        "ownership": result.action.ownership,
-        "outcome": result.outcome.value,
-        "error": result.error,
-        "duration": round(result.duration, 3),
-    }
-    if result.state is not None:
-        data["state"] = result.state.value
-    return data

@@ -17,8 +17,8 @@ import click
 from reconciler.secrets import Redactor
 
 if TYPE_CHECKING:
-    from reconciler.applier import ActionResult
-    from reconciler.plan import Plan
+    from reconciler.plan import Action, Plan
+    from reconciler.results import ActionResult
 
 
 def color_enabled() -> bool:
@@ -60,7 +60,17 @@ class Progress:
         self.enabled = enabled
         self.live = enabled and sys.stdout.isatty()
         self.finished: list[ActionResult] = []
+        self._started = 0
         self._bar: Any = None
+
+    def started(self, action: Action) -> None:
+        """An action started (``execute``'s ``on_start``)."""
+        self._started += 1
+
+    @property
+    def in_flight(self) -> int:
+        """Actions started and not yet finished."""
+        return self._started - sum(1 for r in self.finished if r.outcome != "skipped")
 
     def __enter__(self) -> Callable[[ActionResult], None]:
         if self.live:

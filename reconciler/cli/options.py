@@ -1,0 +1,126 @@
+"""The options the commands share, and usage errors that exit 1.
+
+Exit code 2 means "changes pending" (``plan --detailed-exitcode``): a mistyped
+flag or command must never read as that, so every usage error exits 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+FORMATS = ("text", "json", "markdown")
+
+
+class _UsageError(click.UsageError):
+    exit_code = 1
+
+
+def _usage_error_exits_1(error: click.UsageError) -> click.UsageError:
+    return _UsageError(error.format_message(), error.ctx)
+
+
+class Command(click.Command):
+    """A command whose usage errors exit 1."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as error:
+            raise _usage_error_exits_1(error) from None
+
+
+class Group(click.Group):
+    """A group whose usage errors (unknown command included) exit 1."""
+
+    command_class = Command
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as error:
+            raise _usage_error_exits_1(error) from None
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as error:
+            raise _usage_error_exits_1(error) from None
+
+
+def files_option(command: F) -> F:
+    return click.option(
+        "-f",
+        "--file",
+        "files",
+        multiple=True,
+        type=click.Path(),
+        default=("integrations.yaml",),
+        show_default=True,
+        help="Manifest file or directory (every *.yaml / *.yml inside). Repeatable.",
+    )(command)
+
+
+def api_options(command: F) -> F:
+    command = click.option(
+        "--max-requests-per-minute",
+        type=click.FloatRange(min=1),
+        default=6000,
+        show_default=True,
+        help="Client-side request budget, to stay under the API's rate limit.",
+    )(command)
+    return click.option(
+        "--api-url",
+        envvar="WORKOS_BASE_URL",
+        default="https://api.workos.com",
+        show_default=True,
+        help="API base URL (env WORKOS_BASE_URL). Plain http:// only to loopback.",
+    )(command)
+
+
+def policy_option(command: F) -> F:
+    return click.option(
+        "--policy",
+        "policy_file",
+        envvar="RECONCILER_POLICY",
+        type=click.Path(dir_okay=False),
+        help="Trusted policy file (env RECONCILER_POLICY): which ${env:} and ${file:} "
+        "references manifests may use, where custom providers may point, and the bounds "
+        "of the safety rails. Never looked for beside the manifests. "
+        "Default: the default policy (RECONCILER_* variables, files in the manifest's tree).",
+    )(command)
+
+
+def rotate_option(command: F) -> F:
+    return click.option(
+        "--rotate-secrets",
+        is_flag=True,
+        help="Send every managed client secret, even one whose last 4 characters match the "
+        "remote's: the API shows only the last 4, so a new secret that ends like the old one "
+        "can't be told apart (recorded in a saved plan).",
+    )(command)
+
+
+def environment_option(command: F) -> F:
+    return click.option(
+        "--environment",
+        envvar="RECONCILER_ENVIRONMENT",
+        help="The WorkOS environment this run targets (env RECONCILER_ENVIRONMENT); "
+        "must match the manifest's settings.environment.",
+    )(command)
+
+
+def format_option(command: F) -> F:
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(FORMATS),
+        default="text",
+        show_default=True,
+        help="text for terminals and logs, json for programs, markdown for pull requests.",
+    )(command)

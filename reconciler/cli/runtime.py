@@ -1,0 +1,196 @@
+"""One invocation's context and the CLI's shared steps: errors to exit codes, the
+API client from the environment, loading, rendering and GitHub Actions reports.
+
+Heavy modules are imported inside the functions, so that ``reconciler --help``
+starts fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+import click
+
+from reconciler.cli.console import color_enabled
+from reconciler.errors import ConfigError, ManifestError, ReconcilerError
+from reconciler.escaping import for_terminal
+from reconciler.secrets import Redactor
+
+if TYPE_CHECKING:
+    import httpx
+
+    from reconciler.client import ApiClient
+    from reconciler.models import Desired
+    from reconciler.policy import Policy
+    from reconciler.results import ApplyResult
+    from reconciler.workflow import Review
+
+F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
+
+
+@dataclass
+class Runtime:
+    """What tests may swap (the HTTP transport, whether a terminal is attached)
+    and the secrets to scrub from errors and logs."""
+
+    transport: httpx.AsyncBaseTransport | None = None
+    interactive: bool | None = None
+    redactor: Redactor = field(default_factory=Redactor)
+
+
+def runtime() -> Runtime:
+    return click.get_current_context().ensure_object(Runtime)
+
+
+def github_actions() -> bool:
+    from reconciler.render.github import is_github_actions
+
+    return is_github_actions(os.environ)
+
+
+def echo(text: str, *, err: bool = False, nl: bool = True) -> None:
+    """Print, redacted: defence in depth, since what is printed is built secret-free."""
+    click.echo(runtime().redactor.redact(text), err=err, nl=nl)
+
+
+def handle_errors(command: F) -> F:
+    """Turn library errors into a message on stderr and the error's exit code."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except ManifestError as error:
+            for problem in error.problems:
+                echo(str(problem), err=True)
+            if github_actions():
+                from reconciler.render.github import problem_annotations
+
+                for line in problem_annotations(error.problems):
+                    echo(line, err=True)
+            count = len(error.problems)
+            click.echo(f"Error: the manifest has {count} problem{'s' * (count != 1)}.", err=True)
+            sys.exit(error.exit_code)
+        except ReconcilerError as error:
+            echo(f"Error: {for_terminal(str(error))}", err=True)
+            sys.exit(error.exit_code)
+
+    return cast(F, wrapper)
+
+
+def read_policy(policy_file: str | None) -> Policy:
+    from reconciler.policy import load_policy
+
+    return load_policy(policy_file or None)
+
+
+def load_manifests(
+    files: tuple[str, ...] | list[str], policy: Policy, *, resolve_secrets: bool = True
+) -> Desired:
+    """The manifests under ``policy``; every value they reference is registered with
+    the redactor as it is read, before any message about them is built."""
+    from reconciler.manifest import load
+
+    return load(
+        list(files), policy=policy, resolve_secrets=resolve_secrets, redactor=runtime().redactor
+    )
+
+
+def make_client(api_url: str, max_requests_per_minute: float) -> ApiClient:
+    """The API client, keyed from ``WORKOS_API_KEY`` (registered with the redactor)."""
+    from reconciler.client import ApiClient
+
+    api_key = os.environ.get("WORKOS_API_KEY", "")
+    if not api_key:
+        raise ConfigError("WORKOS_API_KEY is not set: export the environment's API key")
+    runtime().redactor.add(api_key)
+    return ApiClient(
+        api_key=api_key,
+        base_url=api_url,
+        transport=runtime().transport,
+        max_requests_per_minute=max_requests_per_minute,
+    )
+
+
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run``, imported here: asyncio (and ssl with it) costs ~50 ms at start-up."""
+    import asyncio
+
+    return asyncio.run(coroutine)
+
+
+def render_review(reviewed: Review, output_format: str) -> str:
+    from reconciler.render import render_json, render_markdown, render_text
+
+    plan, target = reviewed.plan, reviewed.target
+    if output_format == "json":
+        return render_json(plan, target=target)
+    if output_format == "markdown":
+        return render_markdown(plan, target=target)
+    return render_text(plan, color=color_enabled(), target=target)
+
+
+def _step_summary(text: str) -> None:
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with open(summary, "a", encoding="utf-8") as handle:
+            handle.write(runtime().redactor.redact(text) + "\n")
+
+
+def github_plan_report(reviewed: Review) -> None:
+    """Under GitHub Actions: the job summary, an error per refusal, a warning per unmanaged."""
+    if not github_actions():
+        return
+    from reconciler.render import render_markdown
+    from reconciler.render.github import annotation, unmanaged_annotations
+
+    for refusal in reviewed.refusals:
+        echo(annotation("error", refusal, title="unsafe plan"), err=True)
+    for line in unmanaged_annotations(reviewed.plan):
+        echo(line, err=True)
+    _step_summary(render_markdown(reviewed.plan, target=reviewed.target))
+
+
+def github_apply_report(reviewed: Review, result: ApplyResult | None = None) -> None:
+    """Under GitHub Actions, for apply: an error per refusal and per failed action, one
+    notice for the unmanaged integrations, and the job summary: the results when the
+    plan ran, else the plan (titled so that it does not read as applied)."""
+    if not github_actions():
+        return
+    from reconciler.render import render_apply_markdown, render_markdown
+    from reconciler.render.github import annotation, failure_annotations, unmanaged_notice
+
+    for refusal in reviewed.refusals:
+        echo(annotation("error", refusal, title="unsafe plan"), err=True)
+    if result is not None:
+        for line in failure_annotations(result):
+            echo(line, err=True)
+    for line in unmanaged_notice(reviewed.plan):
+        echo(line, err=True)
+    if result is not None:
+        _step_summary(render_apply_markdown(reviewed.plan, result, target=reviewed.target))
+    else:
+        title = "reconciler apply: nothing was applied"
+        _step_summary(render_markdown(reviewed.plan, target=reviewed.target, title=title))
+
+
+def confirm(yes: bool) -> None:
+    """Ask on a terminal; without one, refuse unless ``--yes``."""
+    if yes:
+        return
+    interactive = runtime().interactive
+    if interactive is None:
+        interactive = sys.stdin.isatty()
+    if not interactive:
+        raise ConfigError(
+            "refusing to apply without confirmation: no terminal to ask on. "
+            "Pass --yes, or apply a reviewed saved plan with --plan FILE"
+        )
+    if not click.confirm("Apply these changes?", default=False):
+        raise ConfigError("apply cancelled: nothing was changed")

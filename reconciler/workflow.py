@@ -1,0 +1,197 @@
+"""The workflow: the rules of a run, for the CLI and any Python caller alike.
+
+``review`` lists the remote integrations, plans, checks a saved plan still
+holds, and applies the safety rails (``reconciler.safety``) under the
+trusted policy; ``execute`` runs a reviewed plan and refuses one the rails
+refuse, whoever calls it. The CLI is option parsing, these two calls and
+rendering::
+
+    async with ApiClient(api_key=key) as api:
+        reviewed = await review(load(["integrations.yaml"]), api, policy=policy)
+        reviewed.raise_if_unsafe()
+        result = await execute(reviewed, api)
+        result.raise_for_failures()
+
+See docs/design.md ("Safety rails", "Saved plans").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from reconciler import planfile
+from reconciler.api import IntegrationsApi
+from reconciler.applier import apply_plan
+from reconciler.environments import check_environment
+from reconciler.errors import ConfigError, StalePlanError, UnsafePlanError
+from reconciler.exporter import Export, export_manifest
+from reconciler.models import Desired
+from reconciler.plan import Action, Plan, Target
+from reconciler.planner import plan as make_plan
+from reconciler.policy import DEFAULT_POLICY, Policy
+from reconciler.results import ActionResult, ApplyResult
+from reconciler.safety import policy_warnings, safety_problems, with_refusals
+from reconciler.secrets import redact_key
+
+
+@dataclass(frozen=True)
+class Review:
+    """A plan ready to show and, if the rails allow it, to execute.
+
+    ``plan`` carries the policy's warnings and the refusals among its
+    warnings, so that every format shows them; ``refusals`` says why the
+    plan must not run (empty when it may). ``desired`` holds the resolved
+    secrets the actions send: a review is for this process, never saved as
+    is (``save`` writes the secret-free saved-plan file).
+    """
+
+    plan: Plan
+    desired: Desired = field(repr=False)
+    target: Target
+    policy: Policy
+    refusals: tuple[str, ...] = ()
+    force: bool = False
+    rotate_secrets: bool = False
+    key_digest: str = field(default="", repr=False)
+
+    @property
+    def has_changes(self) -> bool:
+        return self.plan.has_changes
+
+    @property
+    def safe(self) -> bool:
+        return not self.refusals
+
+    def raise_if_unsafe(self) -> None:
+        """Raise ``UnsafePlanError`` (exit 3) when the rails refuse the plan."""
+        if self.refusals:
+            raise UnsafePlanError(" ".join(self.refusals))
+
+
+async def review(
+    desired: Desired,
+    api: IntegrationsApi,
+    *,
+    policy: Policy = DEFAULT_POLICY,
+    saved: planfile.SavedPlan | None = None,
+    force: bool = False,
+    rotate_secrets: bool = False,
+    environment: str | None = None,
+) -> Review:
+    """Plan ``desired`` against what ``api`` lists, under ``policy``.
+
+    ``environment`` is the WorkOS environment the caller targets: it must be
+    the manifest's ``settings.environment`` (and the policy's, if it names
+    one). With ``saved`` (``planfile.read``), the result is exactly the saved
+    plan's actions, or ``StalePlanError`` if anything it was made from
+    changed. ``force`` lifts the delete threshold only; ``rotate_secrets``
+    sends every managed client secret (a saved plan's own setting wins).
+    """
+    check_environment(desired.settings.environment, environment, policy.environment)
+    if saved is not None:
+        if rotate_secrets and not saved.rotate_secrets:
+            raise ConfigError(
+                "the saved plan was made without --rotate-secrets: make the plan again with it"
+            )
+        rotate_secrets = saved.rotate_secrets
+    remote = await api.list_integrations()
+    result = make_plan(desired, remote, rotate_secrets=rotate_secrets)
+    if saved is not None:
+        result = planfile.verify(
+            saved,
+            desired,
+            remote,
+            result,
+            api_url=api.base_url,
+            api_key=api.api_key,
+            policy=policy,
+        )
+    refusals = safety_problems(result, desired.settings, policy=policy, force=force)
+    warnings = policy_warnings(desired.settings, policy)
+    return Review(
+        plan=with_refusals(result, [*warnings, *refusals]),
+        desired=desired,
+        target=Target(api.base_url, redact_key(api.api_key), desired.files, policy.name),
+        policy=policy,
+        refusals=tuple(refusals),
+        force=force,
+        rotate_secrets=rotate_secrets,
+        key_digest=_key_digest(api),
+    )
+
+
+def save(reviewed: Review, api: IntegrationsApi) -> str:
+    """The saved-plan file's text for ``reviewed`` (bound to ``api``'s key and the policy)."""
+    _check_destination(reviewed, api)
+    return planfile.dump(
+        reviewed.plan,
+        reviewed.desired,
+        api_url=api.base_url,
+        api_key=api.api_key,
+        policy=reviewed.policy,
+        rotate_secrets=reviewed.rotate_secrets,
+    )
+
+
+async def execute(
+    reviewed: Review,
+    api: IntegrationsApi,
+    *,
+    concurrency: int = 4,
+    on_start: Callable[[Action], None] | None = None,
+    on_result: Callable[[ActionResult], None] | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> ApplyResult:
+    """Run the reviewed plan through ``api``; refuse it if the rails do.
+
+    The rails are checked again here, from the plan itself, so that no
+    caller can skip them (a review edited after the fact included); the
+    review must be made against the same API and key. ``on_start`` and
+    ``on_result`` hear of each action; ``stop`` is asked before each starts
+    (see ``reconciler.applier.apply_plan``). Failures are in the result:
+    ``raise_for_failures()`` turns them into ``ApplyFailedError``.
+    """
+    _check_destination(reviewed, api)
+    problems = safety_problems(
+        reviewed.plan, reviewed.desired.settings, policy=reviewed.policy, force=reviewed.force
+    )
+    if problems:
+        raise UnsafePlanError(" ".join(problems))
+    return await apply_plan(
+        reviewed.plan,
+        api,
+        secrets=reviewed.desired.secrets(),
+        concurrency=concurrency,
+        on_start=on_start,
+        on_result=on_result,
+        stop=stop,
+    )
+
+
+async def snapshot(
+    api: IntegrationsApi,
+    *,
+    schema: str | None = None,
+    ignore: Sequence[str] = (),
+    policy: Policy = DEFAULT_POLICY,
+) -> Export:
+    """Every remote integration as a manifest (``reconciler.exporter``), to adopt them."""
+    remote = await api.list_integrations()
+    return export_manifest(remote, schema=schema, ignore=list(ignore), policy=policy)
+
+
+def _key_digest(api: IntegrationsApi) -> str:
+    return hmac.new(b"reconciler review", api.api_key.encode(), hashlib.sha256).hexdigest()
+
+
+def _check_destination(reviewed: Review, api: IntegrationsApi) -> None:
+    """A review runs only against the API and key it was made with."""
+    if api.base_url != reviewed.target.api_url or not hmac.compare_digest(
+        _key_digest(api), reviewed.key_digest
+    ):
+        raise StalePlanError(
+            "this review was made against another API or with another API key: review again"
+        )
