@@ -36,6 +36,7 @@ from reconciler.fields import (
     MISSING,
     Field,
 )
+from reconciler.manifest.scalars import reads_as_string
 from reconciler.models import (
     OWNERSHIPS,
     Credentials,
@@ -45,7 +46,6 @@ from reconciler.models import (
     RemoteIntegration,
 )
 from reconciler.policy import Policy
-from reconciler.yamlsource import reads_as_string
 
 SECRET_VARIABLE_PREFIX = "RECONCILER_"
 SCHEMA_FILE = Path(__file__).absolute().parent.parent / "schemas" / "manifest.schema.json"

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.errors import ManifestError
-from reconciler.loader import load
+from reconciler.manifest import load
 from reconciler.models import Desired
 from tests.support.hostile import (
     ALIAS_BOMBS,

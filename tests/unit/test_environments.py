@@ -9,7 +9,7 @@ import pytest
 
 from reconciler.environments import ENVIRONMENT_VARIABLE, check_environment
 from reconciler.errors import ConfigError, ManifestError
-from reconciler.loader import load
+from reconciler.manifest import load
 from reconciler.models import Desired
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "environments"

@@ -30,12 +30,12 @@ from reconciler.fields import (
     INTEGRATION_FIELDS,
     api_default,
 )
-from reconciler.loader import load
+from reconciler.manifest import load
 from reconciler.models import RemoteIntegration
 from reconciler.planner import plan
 from reconciler.policy import DEFAULT_POLICY, Policy
-from tests.support.factories import custom_credentials, remote
 from tests.support import AUTH, BASE_URL, client_for, run
+from tests.support.factories import custom_credentials, remote
 
 SECRETS = {
     ("github", "user"): "github-secret-value-b7c4",

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.errors import ManifestError, Problem
-from reconciler.loader import load
+from reconciler.manifest import load
 from reconciler.models import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -443,7 +443,7 @@ def test_an_aliased_reference_is_reported_once(tmp_path: Path) -> None:
 
 
 def test_a_50_mb_file_is_refused_before_parsing(tmp_path: Path) -> None:
-    from reconciler.loader import MAX_MANIFEST_BYTES
+    from reconciler.manifest.files import MAX_MANIFEST_BYTES
 
     big = tmp_path / "big.yaml"
     line = "  - slug: github\n    description: " + "x" * 200 + "\n"
@@ -506,7 +506,7 @@ def test_an_oversized_secret_file_is_refused(tmp_path: Path) -> None:
 
 
 def test_problems_are_capped_per_file(tmp_path: Path) -> None:
-    from reconciler.loader import MAX_PROBLEMS_PER_FILE
+    from reconciler.manifest.manifestfile import MAX_PROBLEMS_PER_FILE
 
     manifest = tmp_path / "m.yaml"
     keys = "".join(f"    unknown{i}: 1\n" for i in range(5000))

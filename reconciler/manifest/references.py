@@ -13,55 +13,21 @@ so no message built afterwards can show it.
 from __future__ import annotations
 
 import os
-import stat
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from reconciler.manifest.files import Unreadable, read_bounded
+from reconciler.models import SECRET_REFERENCE
 from reconciler.policy import API_KEY_VARIABLE, Policy
 from reconciler.secrets import Redactor, Secret
 
 MAX_SECRET_FILE_BYTES = 64 * 2**10
-
-
-class Unreadable(Exception):
-    """A file that cannot be read as a manifest or a secret; the message says why."""
-
-
-def read_bounded(path: str | os.PathLike[str], limit: int, *, follow: bool = True) -> bytes:
-    """A regular file's bytes, refusing devices, FIFOs and anything over ``limit``.
-
-    With ``follow=False`` the last component must not be a symlink (for a path
-    already resolved and checked: a symlink swapped in since is refused).
-    """
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | (0 if follow else os.O_NOFOLLOW)
-    try:
-        descriptor = os.open(path, flags)
-    except FileNotFoundError:
-        raise Unreadable("no such file") from None
-    except OSError as error:
-        raise Unreadable(f"cannot read: {error.strerror or error}") from None
-    with os.fdopen(descriptor, "rb") as handle:
-        try:
-            info = os.fstat(handle.fileno())
-            if not stat.S_ISREG(info.st_mode):
-                raise Unreadable("not a regular file")
-            if info.st_size > limit:
-                raise Unreadable(too_large(info.st_size, limit))
-            data = handle.read(limit + 1)
-        except OSError as error:
-            raise Unreadable(f"cannot read: {error.strerror or error}") from None
-    if len(data) > limit:
-        raise Unreadable(too_large(len(data), limit))
-    return data
-
-
-def too_large(size: int, limit: int) -> str:
-    if limit >= 2**20:
-        return (
-            f"file is {size / 2**20:.1f} MiB; manifests over {limit // 2**20} MiB are refused "
-            "(split it into several files)"
-        )
-    return f"file is over {limit // 2**10} KiB; refused"
+# A whole value that is a reference; an ``${env:...}`` one with a valid name
+# (and maybe a default); the start of one anywhere (text around it is an error).
+REFERENCE = re.compile(r"\$\{(env|file):([^}]*)\}")
+ENV_REFERENCE = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+REFERENCE_START = re.compile(r"\$\{(?:env|file):")
 
 
 @dataclass
@@ -88,6 +54,18 @@ class Resolver:
         alone, the same whether or not it exists), or None."""
         real, root = self._real(manifest_file, target)
         return self.policy.file_refusal(real, root)
+
+    def secret_refusal(self, reference: str, manifest_file: str) -> str | None:
+        """Why the policy refuses a client_secret reference (None if it allows it, or if
+        it is not a reference at all: validation says so)."""
+        match = SECRET_REFERENCE.fullmatch(reference)
+        if match is None:
+            return None
+        scheme, target = match.groups()
+        if scheme == "file":
+            return self.file_refusal(manifest_file, target)
+        env = ENV_REFERENCE.fullmatch(reference)
+        return None if env is None else self.env_refusal(env.group(1))
 
     def plain_env(self, name: str) -> str | None:
         """An allowed variable's value for a plain field (None if unset), registered

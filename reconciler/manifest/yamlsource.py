@@ -1,15 +1,14 @@
 """YAML parsing that remembers where every node was written.
 
 PyYAML's event parser (libyaml's when available) feeds a composer of our own:
-YAML 1.2 core scalars (``yes`` stays a string), string keys only, no repeated
-keys, no arbitrary objects, bounded nesting and bounded alias expansion (in
-nodes and in characters).
+YAML 1.2 core scalars (``yes`` stays a string; see ``scalars``), string keys
+only, no repeated keys, no arbitrary objects, bounded nesting and bounded alias
+expansion (in nodes and in characters).
 """
 
 from __future__ import annotations
 
 import codecs
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, NamedTuple, Protocol
@@ -26,6 +25,7 @@ from yaml.events import (
 )
 
 from reconciler.errors import Problem
+from reconciler.manifest.scalars import TAG_PREFIX, matches_tag, resolve, short_tag, tag_kind
 
 MAX_DEPTH: Final = 64
 # What aliases may add to a document, as every later stage (reference
@@ -42,21 +42,7 @@ MAX_ALIAS_BYTES: Final = 8 * 2**20
 ALIAS_BYTES_PER_FILE_BYTE: Final = 2
 MERGE_KEY: Final = "<<"
 
-_TAG = "tag:yaml.org,2002:"
-_NULL = re.compile(r"~|null|Null|NULL|")
-_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
-_INT = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
-_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
-_SPECIAL_FLOATS = {
-    **{
-        f"{sign}.{inf}": float(f"{sign}inf")
-        for sign in ("", "+", "-")
-        for inf in ("inf", "Inf", "INF")
-    },
-    **{f".{nan}": float("nan") for nan in ("nan", "NaN", "NAN")},
-}
 _NON_PRINTABLE = yaml.reader.Reader.NON_PRINTABLE
-_NON_STRING_STARTS = frozenset("0123456789+-.~nNtTfF")
 
 
 class EventSource(Protocol):
@@ -143,16 +129,6 @@ def describe_value(value: object) -> str:
     if isinstance(value, list):
         return "a list"
     return type(value).__name__
-
-
-def reads_as_string(text: str) -> bool:
-    """Whether ``text``, written as a plain scalar, reads back as that string here.
-
-    For writers of manifests (the exporter): PyYAML's dumper quotes what YAML
-    1.1 would not read as a string, but ``0o17`` or ``1e3`` are numbers only in
-    the YAML 1.2 core schema this module reads.
-    """
-    return _plain_kind(text) == "str"
 
 
 def parse(data: bytes, file: str, *, loader: LoaderFactory = DEFAULT_LOADER) -> Document:
@@ -264,13 +240,13 @@ class _Composer:
     def _scalar(self, event: ScalarEvent) -> Node:
         self.composed += 1
         mark = _mark(event)
-        node = Node(mark, _resolve(event), chars=len(event.value))
+        node = Node(mark, resolve(event), chars=len(event.value))
         tag = event.tag
         if tag is not None and tag != "!":
-            if _tag_kind(tag) == "other":
-                self._problem(mark, f"unsupported YAML tag {_short_tag(tag)}")
-            elif not _matches_tag(tag, event.value):
-                self._problem(mark, f"value does not match its tag {_short_tag(tag)}")
+            if tag_kind(tag) == "other":
+                self._problem(mark, f"unsupported YAML tag {short_tag(tag)}")
+            elif not matches_tag(tag, event.value):
+                self._problem(mark, f"value does not match its tag {short_tag(tag)}")
         if event.anchor is not None:
             self.anchors[event.anchor] = node
         return node
@@ -282,8 +258,8 @@ class _Composer:
         mark = _mark(event)
         is_mapping = isinstance(event, MappingStartEvent)
         expected = "map" if is_mapping else "seq"
-        if event.tag not in (None, "!", _TAG + expected):
-            self._problem(mark, f"unsupported YAML tag {_short_tag(event.tag or '')}")
+        if event.tag not in (None, "!", TAG_PREFIX + expected):
+            self._problem(mark, f"unsupported YAML tag {short_tag(event.tag or '')}")
         node = Node(mark, entries={}) if is_mapping else Node(mark, items=[])
         if event.anchor is not None:
             self.open_anchors.add(event.anchor)
@@ -376,70 +352,3 @@ def _mark(event: Event) -> Mark:
 
 def _kind(node: Node) -> str:
     return "a mapping" if node.entries is not None else "a list"
-
-
-def _tag_kind(tag: str) -> str:
-    name = tag.removeprefix(_TAG) if tag.startswith(_TAG) else ""
-    if name == "str":
-        return "str"
-    return "core" if name in ("null", "bool", "int", "float") else "other"
-
-
-def _short_tag(tag: str) -> str:
-    return "!!" + tag.removeprefix(_TAG)
-
-
-def _matches_tag(tag: str, text: str) -> bool:
-    name = tag.removeprefix(_TAG)
-    return (
-        name == "str"
-        or _plain_kind(text) == name
-        or (name == "float" and _plain_kind(text) == "int")
-    )
-
-
-def _plain_kind(text: str) -> str:
-    if _NULL.fullmatch(text):
-        return "null"
-    if text in _BOOL:
-        return "bool"
-    if _INT.fullmatch(text):
-        return "int"
-    if _FLOAT.fullmatch(text) or text in _SPECIAL_FLOATS:
-        return "float"
-    return "str"
-
-
-def _resolve(event: ScalarEvent) -> Any:
-    """The value of a scalar: YAML 1.2 core schema for plain and core-tagged ones."""
-    text = event.value
-    if event.tag is None:
-        if not event.implicit[0] or (text and text[0] not in _NON_STRING_STARTS):
-            return text
-        kind = _plain_kind(text)
-    elif (
-        event.tag.startswith(_TAG)
-        and _tag_kind(event.tag) == "core"
-        and _matches_tag(event.tag, text)
-    ):
-        kind = event.tag.removeprefix(_TAG)
-    else:
-        return text
-    return _construct(kind, text)
-
-
-def _construct(kind: str, text: str) -> Any:
-    if kind == "null":
-        return None
-    if kind == "bool":
-        return _BOOL[text]
-    if kind == "int":
-        try:
-            if text.startswith(("0o", "0x")):
-                return int(text[2:], 8 if text[1] == "o" else 16)
-            return int(text)
-        except ValueError:  # beyond Python's int-from-string digit limit: keep the text
-            return text
-    if kind == "float":
-        return _SPECIAL_FLOATS[text] if text in _SPECIAL_FLOATS else float(text)
-    return text

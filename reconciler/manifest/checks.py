@@ -1,0 +1,153 @@
+"""Checks across the entries of a run, once every file is validated on its own.
+
+What no single entry can show: one settings block in all the files, each
+(slug, ownership) declared once, custom providers that neither shadow a
+built-in nor disagree with each other, URLs the policy allows, and no secret
+of the run written into a plain field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from reconciler.errors import Problem
+from reconciler.manifest.builtins import BUILTIN_SLUGS
+from reconciler.manifest.manifestfile import IntegrationEntry, ManifestFile
+from reconciler.models import CustomProvider, DesiredIntegration, Settings
+from reconciler.policy import API_KEY_VARIABLE, Policy
+
+MIN_SECRET_CHECKED = 6
+_PROVIDER_URLS = ("authorization_url", "token_url", "refresh_token_url")
+
+
+def one_settings(files: list[ManifestFile], problems: list[Problem]) -> Settings:
+    """The one settings block of the run (defaults if none)."""
+    first: ManifestFile | None = None
+    for file in files:
+        if not file.settings_given:
+            continue
+        if first is None:
+            first = file
+            continue
+        mark, at = (
+            file.doc.locate(("settings",), key=True),
+            first.doc.locate(("settings",), key=True),
+        )
+        message = (
+            f"settings may appear in one file only; already given at {first.doc.file}:{at.line}"
+        )
+        problems.append(Problem(file.doc.file, mark.line, mark.column, message))
+    return first.settings if first is not None and first.settings is not None else Settings()
+
+
+def identity_problems(entries: list[IntegrationEntry]) -> list[Problem]:
+    """Each (slug, ownership) may be declared once in the whole run."""
+    problems = []
+    first: dict[tuple[str, str], IntegrationEntry] = {}
+    for entry in entries:
+        earlier = first.setdefault(entry.spec.identity, entry)
+        if earlier is not entry:
+            slug, ownership = entry.spec.identity
+            message = (
+                f"duplicate integration {slug!r} (ownership {ownership}); "
+                f"first defined at {earlier.source}"
+            )
+            problems.append(entry.problem(message))
+    return problems
+
+
+def custom_provider_problems(entries: list[IntegrationEntry]) -> list[Problem]:
+    """No built-in slug redefined; one shared definition per custom provider."""
+    problems = []
+    definitions: dict[str, IntegrationEntry] = {}
+    for entry in entries:
+        provider, slug = entry.spec.custom_provider, entry.spec.slug
+        if provider is None:
+            continue
+        if slug in BUILTIN_SLUGS:
+            message = (
+                f"custom_provider given for {slug!r}, a built-in provider; "
+                "a custom provider needs a slug of its own"
+            )
+            problems.append(entry.problem(message, "custom_provider", key=True))
+            continue
+        earlier = definitions.setdefault(slug, entry)
+        if earlier is entry or earlier.spec.ownership == entry.spec.ownership:
+            continue
+        assert earlier.spec.custom_provider is not None
+        differing = _differing(earlier.spec.custom_provider, provider)
+        if differing:
+            message = (
+                f"custom_provider of {slug!r} differs in {', '.join(differing)} from the one at "
+                f"{earlier.place('custom_provider')}; the user and organization integrations "
+                "of a custom provider share one definition"
+            )
+            problems.append(entry.problem(message, "custom_provider", key=True))
+    return problems
+
+
+def _differing(first: CustomProvider, second: CustomProvider) -> list[str]:
+    """The fields both definitions give, with different values."""
+    both = first.model_fields_set & second.model_fields_set
+    return sorted(name for name in both if getattr(first, name) != getattr(second, name))
+
+
+def url_problems(entries: list[IntegrationEntry], policy: Policy) -> list[Problem]:
+    """Custom providers may point only where the policy allows (a token URL
+    receives the client secret)."""
+    problems = []
+    for entry in entries:
+        provider = entry.spec.custom_provider
+        if provider is None:
+            continue
+        for name in _PROVIDER_URLS:
+            url = getattr(provider, name)
+            refusal = None if url is None else policy.url_refusal(url)
+            if refusal is not None:
+                message = f"custom_provider.{name}: this URL {refusal}"
+                problems.append(entry.problem(message, "custom_provider", name))
+    return problems
+
+
+def exposed_secrets(
+    entries: list[IntegrationEntry],
+    integrations: list[DesiredIntegration],
+    environ: Mapping[str, str],
+) -> list[Problem]:
+    """A secret (a client secret of the run, or the API key) written into a plain field.
+
+    Plain fields are shown in plans and sent as they are: a pull request could
+    otherwise print the CI's secrets with ``description: ${env:WORKOS_API_KEY}``.
+    """
+    secrets = {i.client_secret.reveal() for i in integrations if i.client_secret is not None}
+    api_key = environ.get(API_KEY_VARIABLE)
+    if api_key:
+        secrets.add(api_key)
+    secrets = {value for value in secrets if len(value) >= MIN_SECRET_CHECKED}
+    if not secrets:
+        return []
+    found = []
+    for entry in entries:
+        plain = entry.spec.model_dump(exclude={"credentials"}, exclude_unset=True)
+        if entry.spec.credentials is not None and entry.spec.credentials.client_id:
+            plain["credentials.client_id"] = entry.spec.credentials.client_id
+        for name, value in plain.items():
+            if any(secret in text for text in _strings(value) for secret in secrets):
+                message = (
+                    f"{name}: this value holds a secret (a client secret or {API_KEY_VARIABLE}); "
+                    "secrets go in credentials.client_secret only, never in a plain field"
+                )
+                found.append(entry.problem(message, *name.split(".")))
+    return found
+
+
+def _strings(value: object) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield str(key)
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
