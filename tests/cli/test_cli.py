@@ -7,14 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import click
-import httpx
 import pytest
-from click.testing import CliRunner
 from fastapi import FastAPI
 
-from reconciler.cli import Runtime, cli
+from reconciler.cli import cli
 from reconciler.emulator.app import create_app
-from tests.support import API_KEY, BASE_URL, CANARY_SECRET, invoke, run, stats, writes
+from tests.support import API_KEY, CANARY_SECRET, invoke, run, stats, writes
 
 CANARY = CANARY_SECRET
 MANIFEST = """\
@@ -46,10 +44,8 @@ SEED: list[dict[str, Any]] = [
 
 
 @pytest.fixture
-def manifest(tmp_path: Path) -> Path:
-    path = tmp_path / "integrations.yaml"
-    path.write_text(MANIFEST)
-    return path
+def manifest_text() -> str:
+    return MANIFEST
 
 
 @pytest.fixture
@@ -128,21 +124,11 @@ def test_apply_without_terminal_and_without_yes_refuses(manifest: Path, app: Fas
 
 
 def test_apply_asks_on_a_terminal(manifest: Path, app: FastAPI) -> None:
-    runtime = Runtime(transport=httpx.ASGITransport(app=app), interactive=True)
-    env = {
-        "WORKOS_API_KEY": API_KEY,
-        "WORKOS_BASE_URL": BASE_URL,
-        "RECONCILER_GITHUB_SECRET": CANARY,
-    }
-    declined = CliRunner().invoke(
-        cli, ["apply", "-f", str(manifest)], obj=runtime, env=env, input="n\n"
-    )
+    declined = invoke(app, "apply", "-f", str(manifest), interactive=True, input="n\n")
     assert declined.exit_code == 1
     assert "cancelled" in declined.stderr
     assert writes(app) == 0
-    accepted = CliRunner().invoke(
-        cli, ["apply", "-f", str(manifest)], obj=runtime, env=env, input="y\n"
-    )
+    accepted = invoke(app, "apply", "-f", str(manifest), interactive=True, input="y\n")
     assert accepted.exit_code == 0, accepted.output
     assert writes(app) == 2
 
@@ -266,7 +252,7 @@ class _Terminal:
 def test_colour_only_on_a_terminal_and_never_with_no_color(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from reconciler import console
+    from reconciler.cli import console
     from reconciler.render import render_text
     from tests.support.factories import desired, desired_state
 
