@@ -100,12 +100,12 @@ def unmanaged_notice(plan: Plan, *, shown: int = 20) -> list[str]:
 
 
 def failure_annotations(result: ApplyResult) -> list[str]:
-    """An ``::error`` per failed action, saying what a failed replace left behind."""
-    lines = []
-    for failed in result.failed:
-        action = failed.action
-        message = f"{action.kind.value} {action.slug} ({action.ownership}) failed: {failed.error}"
-        if failed.state is not None:
-            message += f" [{failed.state.summary}]"
-        lines.append(annotation("error", message, title="apply failed"))
-    return lines
+    """An ``::error`` per failed action (a failed replace's error says what it left)."""
+    return [
+        annotation(
+            "error",
+            f"{r.action.kind.value} {r.action.slug} ({r.action.ownership}) failed: {r.error}",
+            title="apply failed",
+        )
+        for r in result.failed
+    ]

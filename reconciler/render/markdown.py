@@ -254,7 +254,7 @@ def render_apply_markdown(
     budget = limit - 400 - sum(len(line) + 1 for line in lines + table)
     shown = 0
     for r in ordered:
-        detail = r.state.summary if r.state is not None else (r.error or "")
+        detail = r.error or ""  # a failed replace's error says what it left behind
         line = (
             f"| {OUTCOME_MARKS[r.outcome.value]} | {r.action.kind.value} | "
             f"{code(r.action.slug, in_table=True)} | {cell(r.action.ownership)} | {cell(detail)} |"
