@@ -1,8 +1,8 @@
-"""Shared fixtures: the emulator in-process (``emulator_app``) and over loopback."""
+"""Shared fixtures: the emulator in-process (``emulator_app``) and over loopback, and the
+``manifest`` a test writes (its text from ``manifest_text``, which a module may override)."""
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -18,11 +18,32 @@ import pytest
 from fastapi import FastAPI
 
 from reconciler.emulator.app import create_app, store_of
+from tests.support import (
+    API_KEY,
+    AUTH,
+    ONE_INTEGRATION,
+    REPO_ROOT,
+    subprocess_env,
+    write_manifest,
+)
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-EMULATOR_API_KEY = "sk_test_emulator"
-EMULATOR_AUTH = {"Authorization": f"Bearer {EMULATOR_API_KEY}"}
+__all__ = ["EMULATOR_API_KEY", "EMULATOR_AUTH", "REPO_ROOT"]
+EMULATOR_API_KEY = API_KEY
+EMULATOR_AUTH = AUTH
 _STARTUP_TIMEOUT_S = 20.0
+
+
+@pytest.fixture
+def manifest_text() -> str:
+    """The text the ``manifest`` fixture writes; a test module overrides this fixture to
+    give its own manifest."""
+    return ONE_INTEGRATION
+
+
+@pytest.fixture
+def manifest(tmp_path: Path, manifest_text: str) -> Path:
+    """``integrations.yaml`` in the test's ``tmp_path``, holding ``manifest_text``."""
+    return write_manifest(tmp_path, manifest_text)
 
 
 @pytest.fixture
@@ -50,9 +71,7 @@ def emulator_process(*options: str) -> Iterator[str]:
     """A ``python -m reconciler.emulator`` subprocess with ``options``, keyed with
     ``EMULATOR_API_KEY``; yields its base URL."""
     port = _free_port()
-    env = dict(os.environ)
-    env["RECONCILER_EMULATOR_API_KEY"] = EMULATOR_API_KEY
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    env = subprocess_env(RECONCILER_EMULATOR_API_KEY=EMULATOR_API_KEY)
     command = [sys.executable, "-m", "reconciler.emulator", "--port", str(port), *options]
     base_url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryFile() as log:

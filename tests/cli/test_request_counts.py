@@ -87,10 +87,8 @@ def app() -> Iterator[FastAPI]:
 
 
 @pytest.fixture
-def manifest(tmp_path: Path) -> Path:
-    path = tmp_path / "integrations.yaml"
-    path.write_text(_manifest(), encoding="utf-8")
-    return path
+def manifest_text() -> str:
+    return _manifest()
 
 
 def _requests(app: FastAPI) -> dict[str, int]:

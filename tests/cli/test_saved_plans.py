@@ -47,11 +47,14 @@ def app() -> FastAPI:
 
 
 @pytest.fixture
-def manifest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def manifest_text() -> str:
+    return MANIFEST
+
+
+@pytest.fixture(autouse=True)
+def in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test runs in its ``tmp_path``: a plan is made without -f, saved as plan.json."""
     monkeypatch.chdir(tmp_path)
-    path = Path("integrations.yaml")
-    path.write_text(MANIFEST)
-    return path
 
 
 def _save(app: FastAPI) -> Path:

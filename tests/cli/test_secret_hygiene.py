@@ -7,15 +7,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 from fastapi import FastAPI
 
-from reconciler.cli import Runtime, cli
 from reconciler.emulator.app import create_app
+from tests.support import invoke
 
 SECRET = "canary-client-secret-X9y8"
 FILE_SECRET = "canary-file-secret-W7v6"
-API_KEY = "sk_test_canaryAPIkey-Q5r4"
+CANARY_API_KEY = "sk_test_canaryAPIkey-Q5r4"
 MANIFEST = """\
 version: 1
 settings:
@@ -82,25 +82,24 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def run_cli(transport: httpx.AsyncBaseTransport | None, *args: str) -> Result:
-    env = {
-        "WORKOS_API_KEY": API_KEY,
-        "WORKOS_BASE_URL": "http://localhost",
-        "RECONCILER_GITHUB_SECRET": SECRET,
-        "RECONCILER_COPY_OF_THE_KEY": API_KEY,
-        "NO_COLOR": "1",
-    }
-    runtime = Runtime(transport=transport, interactive=False)
-    return CliRunner().invoke(cli, list(args), obj=runtime, env=env)
+    return invoke(
+        None,
+        *args,
+        transport=transport,
+        WORKOS_API_KEY=CANARY_API_KEY,
+        RECONCILER_GITHUB_SECRET=SECRET,
+        RECONCILER_COPY_OF_THE_KEY=CANARY_API_KEY,
+    )
 
 
 def assert_clean(text: str) -> None:
-    for canary in (SECRET, FILE_SECRET, API_KEY):
+    for canary in (SECRET, FILE_SECRET, CANARY_API_KEY):
         assert canary not in text
     assert "canaryAPIkey" not in text
 
 
 def test_no_canary_in_any_command_or_format(workdir: Path) -> None:
-    app = create_app(api_key=API_KEY, seed=SEED)
+    app = create_app(api_key=CANARY_API_KEY, seed=SEED)
     transport = httpx.ASGITransport(app=app)
     results = [run_cli(None, "validate"), run_cli(None, "schema")]
     for fmt in ("text", "json", "markdown"):
@@ -119,7 +118,7 @@ def test_no_canary_in_any_command_or_format(workdir: Path) -> None:
 
 
 def test_api_errors_echoing_the_request_are_redacted(workdir: Path) -> None:
-    app = create_app(api_key=API_KEY, seed=SEED)
+    app = create_app(api_key=CANARY_API_KEY, seed=SEED)
     for args in (
         ["apply", "--yes"],
         ["-v", "apply", "--yes"],
@@ -143,7 +142,7 @@ def test_errors_before_any_request_hold_no_canary(workdir: Path) -> None:
 
 
 def test_json_results_hold_no_secret(workdir: Path) -> None:
-    app = create_app(api_key=API_KEY, seed=SEED)
+    app = create_app(api_key=CANARY_API_KEY, seed=SEED)
     result = run_cli(httpx.ASGITransport(app=app), "apply", "--yes", "--format", "json")
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
@@ -165,7 +164,7 @@ def test_a_secret_in_a_plain_field_is_refused_before_any_request(
     Path("integrations.yaml").write_text(
         MANIFEST.replace("    description: GitHub\n", f"    {field}: {value}\n")
     )
-    app = create_app(api_key=API_KEY, seed=SEED)
+    app = create_app(api_key=CANARY_API_KEY, seed=SEED)
     for args in (["validate"], ["plan"], ["plan", "--format", "json"], ["apply", "--yes"]):
         result = run_cli(httpx.ASGITransport(app=app), *args)
         assert result.exit_code == 1, result.output
@@ -188,7 +187,7 @@ def run_stats(app: FastAPI) -> dict[str, int]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as http:
             response = await http.get(
-                "/_emulator/stats", headers={"Authorization": f"Bearer {API_KEY}"}
+                "/_emulator/stats", headers={"Authorization": f"Bearer {CANARY_API_KEY}"}
             )
             response.raise_for_status()
             return dict(response.json()["by_method"])

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 import yaml
+
+from tests.support import AUTH, run_reconciler
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 CANARIES = {
@@ -17,25 +17,8 @@ CANARIES = {
 }
 
 
-AUTH = {"Authorization": "Bearer sk_test_emulator"}
-
-
 def reconciler(base_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "WORKOS_API_KEY": "sk_test_emulator",
-        "WORKOS_BASE_URL": base_url,
-        "NO_COLOR": "1",
-        **CANARIES,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "reconciler", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_reconciler(base_url, *args, timeout=60, **CANARIES)
 
 
 def test_examples_plan_apply_plan_over_loopback(live_emulator: str) -> None:

@@ -7,17 +7,16 @@ import pytest
 from reconciler.emulator.app import create_app, store_of
 from reconciler.emulator.transport import EmulatorTransport
 from reconciler.planner import plan
+from tests.support import faulty_client, run, stats
 from tests.support.faults import (
     Recorder,
     apply_until_converged,
     big_desired,
     big_remote,
     check_converged,
-    faulty_client,
     only_transient,
     raw_state,
 )
-from tests.support import run, stats
 
 
 @pytest.mark.parametrize("fault_seed", [1, 2, 3])

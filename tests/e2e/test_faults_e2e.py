@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
+import random
 import signal
 import subprocess
 import sys
@@ -21,7 +21,7 @@ import yaml
 from reconciler.client import ApiClient
 from reconciler.models import RemoteIntegration
 from reconciler.planner import plan
-from tests.conftest import REPO_ROOT
+from tests.support import AUTH, client_for, custom_body, run_reconciler, subprocess_env
 from tests.support.faults import (
     apply_until_converged,
     big_desired,
@@ -30,7 +30,6 @@ from tests.support.faults import (
     only_transient,
     raw_listing,
 )
-from tests.support import API_KEY, AUTH, custom_body
 
 StartEmulator = Callable[..., str]
 WRITES = ("POST", "PUT", "DELETE")
@@ -42,7 +41,7 @@ async def _quick_sleep(seconds: float) -> None:
 
 
 def _client(base_url: str, **options: Any) -> ApiClient:
-    return ApiClient(api_key=API_KEY, base_url=base_url, sleep=_quick_sleep, **options)
+    return client_for(base_url=base_url, sleep=_quick_sleep, jitter=random.random, **options)
 
 
 def _stats(base_url: str) -> dict[str, Any]:
@@ -84,26 +83,8 @@ def test_an_apply_of_122_changes_converges_over_loopback_under_faults(
 # -- through the command line: SIGKILL halfway, SIGINT / SIGTERM ------------------------------
 
 
-def _cli(base_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "reconciler", *args],
-        env=_env(base_url),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
-def _env(base_url: str) -> dict[str, str]:
-    path = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
-    return {
-        **os.environ,
-        "WORKOS_API_KEY": API_KEY,
-        "WORKOS_BASE_URL": base_url,
-        "NO_COLOR": "1",
-        "PYTHONPATH": path,
-    }
+_cli = run_reconciler
+_env = subprocess_env
 
 
 def _definition(slug: str) -> dict[str, str]:

@@ -9,18 +9,10 @@ import jsonschema
 import pytest
 
 from reconciler.emulator.app import create_app
-from reconciler.github import annotation
+from reconciler.render.github import annotation
 from tests.support import invoke
 
 SEED = [{"provider": "notion", "ownership": "user", "credentials": {"type": "organization"}}]
-MANIFEST = "version: 1\nintegrations:\n  - slug: slack\n    credentials: {type: organization}\n"
-
-
-@pytest.fixture
-def manifest(tmp_path: Path) -> Path:
-    path = tmp_path / "integrations.yaml"
-    path.write_text(MANIFEST)
-    return path
 
 
 def test_validation_errors_become_error_annotations(tmp_path: Path) -> None:
@@ -167,8 +159,8 @@ def test_annotations_escape_bidi_and_controls_in_message_and_properties() -> Non
 
 
 def test_unmanaged_slugs_from_the_api_cannot_break_out_of_their_annotation() -> None:
-    from reconciler.github import unmanaged_annotations
     from reconciler.plan import Plan
+    from reconciler.render.github import unmanaged_annotations
 
     lines = unmanaged_annotations(Plan(unmanaged=(("evil\n::error::pwned\u202e", "user"),)))
     assert len(lines) == 1

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-from reconciler.markdown import MAX_CHARS, render_markdown, summary_text
 from reconciler.plan import Plan
 from reconciler.planner import plan
 from reconciler.render import Target
+from reconciler.render.markdown import MAX_CHARS, render_markdown, summary_text
 from tests.support.factories import desired, desired_state, remote, secret_ref
 
 TARGET = Target("https://api.workos.com", "sk_…1234", ("integrations.yaml",))
@@ -100,7 +100,7 @@ def test_small_limit_cuts_details_first() -> None:
 
 
 def test_untrusted_text_is_escaped_everywhere_in_the_markdown_plan() -> None:
-    from reconciler.markdown import cell, code
+    from reconciler.render.markdown import cell, code
 
     result = plan(
         desired_state(

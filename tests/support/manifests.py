@@ -1,0 +1,25 @@
+"""Manifests written for a test: the one factory behind the ``manifest`` fixture."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ONE_INTEGRATION = """\
+version: 1
+integrations:
+  - slug: slack
+    credentials: {type: organization}
+"""
+"""The smallest useful manifest: one built-in integration, no secret."""
+
+CORPUS = Path(__file__).resolve().parents[1] / "manifests"
+"""The fixture corpus: ``valid/``, ``invalid/`` and ``multi/`` manifests."""
+
+
+def write_manifest(
+    directory: Path, text: str = ONE_INTEGRATION, name: str = "integrations.yaml"
+) -> Path:
+    """Write ``text`` as ``directory/name`` (UTF-8) and return its path."""
+    path = directory / name
+    path.write_text(text, encoding="utf-8")
+    return path
