@@ -11,7 +11,7 @@ import pytest
 from fastapi import FastAPI
 
 from reconciler.emulator.app import create_app
-from tests.support import API_KEY, BASE_URL, CANARY_SECRET, invoke, run, stats, writes
+from tests.support import API_KEY, AUTH, BASE_URL, CANARY_SECRET, invoke, run, stats, writes
 
 MANIFEST = """\
 version: 1
@@ -69,7 +69,7 @@ def _put(app: FastAPI, path: str, body: dict[str, Any]) -> None:
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app),
             base_url=BASE_URL,
-            headers={"Authorization": f"Bearer {API_KEY}"},
+            headers=AUTH,
         ) as http:
             (await http.put(path, json=body)).raise_for_status()
 

@@ -11,7 +11,7 @@ from click.testing import Result
 from fastapi import FastAPI
 
 from reconciler.emulator.app import create_app
-from tests.support import invoke
+from tests.support import invoke, run, stats
 
 SECRET = "canary-client-secret-X9y8"
 FILE_SECRET = "canary-file-secret-W7v6"
@@ -181,15 +181,4 @@ def test_a_secret_in_a_plain_field_is_refused_before_any_request(
 
 def run_stats(app: FastAPI) -> dict[str, int]:
     """The app's request counts (its control route needs this module's own API key)."""
-    from tests.support import run
-
-    async def get() -> dict[str, int]:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as http:
-            response = await http.get(
-                "/_emulator/stats", headers={"Authorization": f"Bearer {CANARY_API_KEY}"}
-            )
-            response.raise_for_status()
-            return dict(response.json()["by_method"])
-
-    return run(get())
+    return dict(run(stats(app, api_key=CANARY_API_KEY))["by_method"])

@@ -17,13 +17,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from click.testing import Result
 from fastapi import FastAPI
 
 from reconciler.emulator.app import create_app
-from tests.support import invoke, run
+from tests.support import invoke, run, stats
 
 CI_CANARY = "AKIAcanaryCIvalue-9f3Kq2LmZ"  # e.g. AWS_SECRET_ACCESS_KEY of the runner
 SECRET_CANARY = "canary-client-secret-7Yh2Pq"
@@ -54,15 +53,7 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def _by_method(app: FastAPI, key: str = KEY_CANARY) -> dict[str, int]:
     """The emulator's request counts (its control route needs the app's own key)."""
-
-    async def get() -> httpx.Response:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as http:
-            return await http.get("/_emulator/stats", headers={"Authorization": f"Bearer {key}"})
-
-    response = run(get())
-    response.raise_for_status()
-    counts: dict[str, int] = response.json()["by_method"]
+    counts: dict[str, int] = run(stats(app, api_key=key))["by_method"]
     return counts
 
 

@@ -84,10 +84,11 @@ def faulty_client(
     )
 
 
-async def stats(app: FastAPI) -> dict[str, Any]:
-    """``GET /_emulator/stats`` of ``app`` (with the API key, as the route requires)."""
+async def stats(app: FastAPI, *, api_key: str = API_KEY) -> dict[str, Any]:
+    """``GET /_emulator/stats`` of ``app`` (with the app's API key, as the route requires)."""
+    headers = {"Authorization": f"Bearer {api_key}"}
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url=BASE_URL, headers=AUTH
+        transport=httpx.ASGITransport(app=app), base_url=BASE_URL, headers=headers
     ) as http:
         response = await http.get("/_emulator/stats")
         response.raise_for_status()
