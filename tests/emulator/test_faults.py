@@ -234,6 +234,6 @@ def test_latency_delays_api_requests_only() -> None:
             test_client.get("/data-integrations")
             slow = time.monotonic() - started
         assert slow >= 0.15
-        assert quick < 0.15
+        assert quick < slow  # the control route is not delayed (absolute times vary with load)
     finally:
         store_of(app).close()
