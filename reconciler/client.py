@@ -19,15 +19,11 @@ aiolimiter leaky bucket.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
-import os
 import random
-import re
-import ssl
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -43,14 +39,14 @@ from reconciler import __version__
 from reconciler.errors import (
     ApiError,
     ApiUnreachableError,
-    AuthenticationError,
     ConfigError,
     ConflictError,
     NotFoundError,
-    UnprocessableError,
 )
 from reconciler.models import Ownership, RemoteIntegration
+from reconciler.responses import api_error, sent_secrets, transport_failure
 from reconciler.secrets import scrub
+from reconciler.urls import check_base_url
 from reconciler.wire import created_as_asked
 
 LOG = logging.getLogger(__name__)
@@ -62,10 +58,6 @@ BACKOFF_CAP = 30.0
 RETRY_AFTER_CAP = 60.0
 MAX_RETRY_TIME = 120.0
 REQUESTS_PER_MINUTE = 6000.0
-_EXPECTED_URL = "expected https://host[:port]"
-_PORT_RANGE = "the port must be a number from 1 to 65535"
-# A host name as httpx decodes it: letters (IDNA included), digits, dots, hyphens, underscores.
-_HOST = re.compile(r"[\w.-]+")
 
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
@@ -119,69 +111,6 @@ class RateLimiter:
         await self._bucket.acquire()
 
 
-def check_base_url(base_url: str) -> str:
-    """Accept https URLs, and plain http only to a loopback host; else a ``ConfigError``.
-
-    The host is the one httpx will connect to (its own parser), so no URL
-    trick reads as loopback here and goes elsewhere there. Credentials, a
-    query or a fragment have no place in a base URL and are refused; so are
-    spaces and control characters, an empty or malformed host, and a port
-    outside 1-65535. The URL is repeated in messages only once it is known to
-    carry no credentials (nor a query, where a key might hide).
-    """
-    if not base_url.strip():
-        raise ConfigError(f"no API URL given: {_EXPECTED_URL}")
-    if any(char.isspace() or not char.isprintable() for char in base_url):
-        raise ConfigError(
-            f"invalid API URL: it must not contain spaces or control characters; {_EXPECTED_URL}"
-        )
-    try:
-        url = httpx.URL(base_url)
-        host = url.host  # decoded here: an invalid IDNA label raises (a ValueError)
-    except (httpx.InvalidURL, TypeError, ValueError) as error:
-        reason = _PORT_RANGE if "port" in str(error).lower() else _EXPECTED_URL
-        raise ConfigError(f"invalid API URL: {reason}") from None
-    if url.userinfo:
-        raise ConfigError("invalid API URL: it must not carry credentials (user:password@)")
-    if url.query or url.fragment:
-        raise ConfigError("invalid API URL: it must not have a query or fragment")
-    shown = repr(base_url)
-    if url.scheme not in ("http", "https"):
-        raise ConfigError(f"invalid API URL {shown}: it must start with https://")
-    if not host:
-        raise ConfigError(f"invalid API URL {shown}: no host name; {_EXPECTED_URL}")
-    if not _HOST.fullmatch(host) and not _is_ip_address(host):
-        raise ConfigError(f"invalid API URL {shown}: {host!r} is not a valid host name")
-    if url.port is not None and not 1 <= url.port <= 65535:
-        raise ConfigError(
-            f"invalid API URL {shown}: port {url.port} is out of range; {_PORT_RANGE}"
-        )
-    if url.scheme == "http" and not _is_loopback(host):
-        raise ConfigError(
-            f"refusing plain http:// API URL to {host}: use https://"
-            " (plain http is allowed only to a loopback address)"
-        )
-    return base_url.rstrip("/")
-
-
-def _is_ip_address(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
-
-
-def _is_loopback(host: str) -> bool:
-    """``localhost`` or a loopback IP address, written plainly (no other spelling passes)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def parse_retry_after(value: str | None) -> float | None:
     """``Retry-After`` in seconds (delta-seconds or an HTTP date), capped."""
     if not value:
@@ -210,96 +139,6 @@ def _log_retry(method: str, path: str, state: RetryCallState) -> None:
 def _integration_path(slug: str, ownership: Ownership) -> str:
     path = f"/data-integrations/{quote(slug, safe='')}"
     return path + "/organization" if ownership == "organization" else path
-
-
-def sent_secrets(api_key: str, body: Mapping[str, Any] | None) -> list[str]:
-    """The secrets a request carries: the API key, and every ``*secret*`` string of its body."""
-    found = [api_key]
-
-    def walk(value: object) -> None:
-        if isinstance(value, Mapping):
-            for key, item in value.items():
-                if isinstance(item, str) and "secret" in str(key).lower():
-                    found.append(item)
-                else:
-                    walk(item)
-        elif isinstance(value, list | tuple):
-            for item in value:
-                walk(item)
-
-    walk(body)
-    return [secret for secret in found if secret]
-
-
-def _api_error(response: httpx.Response, secrets: Sequence[str]) -> ApiError:
-    """The typed error of an error answer; nothing of ``secrets`` (what was sent) in it."""
-    request_id = response.headers.get("x-request-id")
-    message = f"HTTP {response.status_code}"
-    code: str | None = None
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict):
-        message = str(body.get("message") or message)
-        code = str(body["code"]) if body.get("code") else None
-        errors = body.get("errors")
-        if isinstance(errors, list) and errors:
-            details = "; ".join(
-                f"{e.get('field', '?')}: {e.get('message', '')}"
-                for e in errors
-                if isinstance(e, dict)
-            )
-            message = f"{message} ({details})"
-    kind: type[ApiError] = ApiError
-    if response.status_code in (401, 403):
-        kind = AuthenticationError
-    elif response.status_code == 404:
-        kind = NotFoundError
-    elif response.status_code == 409:
-        kind = ConflictError
-    elif response.status_code == 422:
-        kind = UnprocessableError
-    return kind(
-        scrub(message, secrets),
-        status=response.status_code,
-        code=scrub(code, secrets) if code else None,
-        request_id=scrub(request_id, secrets) if request_id else None,
-    )
-
-
-def _os_reason(exc: BaseException) -> str | None:
-    """The operating system's reason in the chain of ``exc`` (e.g. "connection refused").
-
-    httpx wraps the OSError (through anyio's "All connection attempts failed");
-    a TLS failure keeps its full text (``[SSL: CERTIFICATE_VERIFY_FAILED] ...``).
-    """
-    seen: set[int] = set()
-    cause: BaseException | None = exc
-    while cause is not None and id(cause) not in seen:
-        seen.add(id(cause))
-        if isinstance(cause, ssl.SSLError):
-            return str(cause)
-        if isinstance(cause, OSError) and (cause.strerror or cause.errno):
-            errno = cause.errno
-            reason = os.strerror(errno) if errno and errno > 0 else str(cause.strerror)
-            return reason[:1].lower() + reason[1:] if reason[1:2].islower() else reason
-        cause = cause.__cause__ or cause.__context__
-    return None
-
-
-def _transport_failure(exc: httpx.TransportError, origin: str, *, connecting: bool) -> str:
-    """What went wrong and where: "cannot connect to http://127.0.0.1:9/ (connection refused)".
-
-    Built from the base URL (which carries no credentials) and the failure's
-    kind and OS reason, never from the request.
-    """
-    if isinstance(exc, httpx.TimeoutException):
-        return f"{'cannot connect to' if connecting else 'no answer from'} {origin} (timed out)"
-    reason = _os_reason(exc) or str(exc) or type(exc).__name__
-    if connecting:
-        return f"cannot connect to {origin} ({reason})"
-    return f"connection to {origin} failed ({type(exc).__name__}: {reason})"
 
 
 def _integration(answer: object, where: str) -> RemoteIntegration:
@@ -504,15 +343,15 @@ class ApiClient:
             never_sent = isinstance(
                 exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout
             )
-            detail = _transport_failure(exc, self._origin, connecting=never_sent)
+            detail = transport_failure(exc, self._origin, connecting=never_sent)
             error = ApiUnreachableError(scrub(f"{method} {path}: {detail}", secrets))
             raise _Retryable(error, None, ambiguous=not never_sent) from None
         if response.status_code in RETRYABLE_STATUSES:
             retry_after = parse_retry_after(response.headers.get("retry-after"))
-            busy = _api_error(response, secrets)
+            busy = api_error(response, secrets)
             raise _Retryable(busy, retry_after, ambiguous=response.status_code != 429)
         if response.is_error:
-            raise _api_error(response, secrets)
+            raise api_error(response, secrets)
         if response.status_code == 204 or not response.content:
             return None
         try:

@@ -16,7 +16,6 @@ from fastapi import FastAPI
 from reconciler.client import (
     ApiClient,
     RateLimiter,
-    check_base_url,
     parse_retry_after,
 )
 from reconciler.emulator.app import create_app
@@ -32,6 +31,7 @@ from reconciler.errors import (
     UnprocessableError,
 )
 from reconciler.secrets import redact_key
+from reconciler.urls import check_base_url
 from reconciler.wire import created_as_asked
 from tests.support import (
     RecordingSleep,

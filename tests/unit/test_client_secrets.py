@@ -17,9 +17,10 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from reconciler.client import ApiClient, sent_secrets
+from reconciler.client import ApiClient
 from reconciler.emulator.app import create_app
 from reconciler.errors import ApiError, ApiUnreachableError, ReconcilerError
+from reconciler.responses import sent_secrets
 from reconciler.secrets import REDACTED, scrub
 from tests.support import client_for
 

@@ -24,9 +24,10 @@ import httpx
 import pytest
 import uvicorn
 
-from reconciler.client import ApiClient, check_base_url
+from reconciler.client import ApiClient
 from reconciler.emulator.app import create_app, store_of
 from reconciler.errors import ApiUnreachableError, ConfigError
+from reconciler.urls import check_base_url
 from tests.support import API_KEY, RecordingSleep, run
 
 # -- plain http only to loopback ---------------------------------------------------------
