@@ -273,9 +273,7 @@ def test_a_cancellation_between_the_delete_and_the_create_is_reported_deleted() 
             await asyncio.Event().wait()  # the create is never sent: cancelled here
 
         transport = Hooked(httpx.ASGITransport(app=app), before_post=hang)
-        task = asyncio.create_task(
-            _apply(app, made, transport=transport, on_result=heard.append)
-        )
+        task = asyncio.create_task(_apply(app, made, transport=transport, on_result=heard.append))
         await creating.wait()
         assert transport.methods == ["DELETE", "POST"]
         task.cancel()
