@@ -80,56 +80,76 @@ async def apply_plan(
     ``stop`` is asked before each action starts (pass ``event.is_set`` for an
     ``asyncio.Event``); once it answers True, no action starts: those not
     started are reported ``skipped``. ``on_result`` hears of every action,
-    skipped ones included, as it ends (``on_start`` as it starts); if the task is cancelled while a
-    replace's integration is deleted and not yet re-created, it hears that
-    DELETED report before the cancellation goes on.
+    skipped ones included, as it ends (``on_start`` as it starts); if the task
+    is cancelled while a replace's integration is deleted and not yet
+    re-created, it hears that DELETED report before the cancellation goes on.
     """
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
-    gate = asyncio.Semaphore(concurrency)
-    results: dict[int, ActionResult] = {}
-    stopped = False
-
-    def finish(index: int, result: ActionResult) -> None:
-        results[index] = result
-        if on_result is not None:
-            on_result(result)
-
-    async def run(index: int, action: Action) -> None:
-        nonlocal stopped
-        async with gate:
-            if stopped or (stop is not None and stop()):
-                stopped = True
-                finish(index, ActionResult(action, Outcome.SKIPPED, 0.0, SKIPPED_BECAUSE))
-                return
-            started = clock()
-            if on_start is not None:
-                on_start(action)
-
-            def interrupted(error: ActionError) -> None:
-                failed = ActionResult(
-                    action, Outcome.FAILED, clock() - started, str(error), error.state
-                )
-                finish(index, failed)
-
-            try:
-                secret = (secrets or {}).get(action.identity)
-                await _execute(client, action, secret, interrupted)
-            except Exception as error:  # one action's failure, whatever it is, stops no other
-                state = error.state if isinstance(error, ActionError) else None
-                result = ActionResult(
-                    action, Outcome.FAILED, clock() - started, _describe(error), state
-                )
-            else:
-                result = ActionResult(action, Outcome.SUCCEEDED, clock() - started)
-        finish(index, result)
-
+    run = _Run(client, secrets or {}, asyncio.Semaphore(concurrency), clock, stop)
+    run.on_start, run.on_result = on_start, on_result
     indexed = list(enumerate(plan.actions))
     first = [(i, a) for i, a in indexed if a.kind is not ActionKind.DELETE]
     last = [(i, a) for i, a in indexed if a.kind is ActionKind.DELETE]
     for phase in (first, last):
-        await _gather(run, phase)
-    return ApplyResult(tuple(results[i] for i, _ in indexed), stopped=stopped)
+        await _gather(run.one, phase)
+    return ApplyResult(tuple(run.results[i] for i, _ in indexed), stopped=run.stopped)
+
+
+class _Run:
+    """One apply's shared state: the gate, the results so far, whether it was stopped."""
+
+    def __init__(
+        self,
+        client: IntegrationsApi,
+        secrets: Secrets,
+        gate: asyncio.Semaphore,
+        clock: Callable[[], float],
+        stop: Callable[[], bool] | None,
+    ) -> None:
+        self.client = client
+        self.secrets = secrets
+        self.gate = gate
+        self.clock = clock
+        self.stop = stop
+        self.on_start: Callable[[Action], None] | None = None
+        self.on_result: Callable[[ActionResult], None] | None = None
+        self.results: dict[int, ActionResult] = {}
+        self.stopped = False
+
+    def finish(self, index: int, result: ActionResult) -> None:
+        self.results[index] = result
+        if self.on_result is not None:
+            self.on_result(result)
+
+    async def one(self, index: int, action: Action) -> None:
+        async with self.gate:
+            if self.stopped or (self.stop is not None and self.stop()):
+                self.stopped = True
+                self.finish(index, ActionResult(action, Outcome.SKIPPED, 0.0, SKIPPED_BECAUSE))
+                return
+            result = await self._execute(index, action)
+        self.finish(index, result)
+
+    async def _execute(self, index: int, action: Action) -> ActionResult:
+        started = self.clock()
+        if self.on_start is not None:
+            self.on_start(action)
+
+        def interrupted(error: ActionError) -> None:
+            elapsed = self.clock() - started
+            self.finish(
+                index, ActionResult(action, Outcome.FAILED, elapsed, str(error), error.state)
+            )
+
+        try:
+            secret = self.secrets.get(action.identity)
+            await _execute(self.client, action, secret, interrupted)
+        except Exception as error:  # one action's failure, whatever it is, stops no other
+            state = error.state if isinstance(error, ActionError) else None
+            elapsed = self.clock() - started
+            return ActionResult(action, Outcome.FAILED, elapsed, _describe(error), state)
+        return ActionResult(action, Outcome.SUCCEEDED, self.clock() - started)
 
 
 async def _gather(run: Callable[[int, Action], Any], actions: Sequence[tuple[int, Action]]) -> None:

@@ -123,26 +123,49 @@ def export_manifest(
                     variable, item.slug, item.ownership, item.credentials.redacted_client_secret
                 )
             )
-            refusal = policy.env_refusal(variable) if policy is not None else None
-            if refusal is not None:
-                warnings.append(
-                    f"{item.slug} ({item.ownership}): ${{env:{variable}}} {refusal}; plan and "
-                    "apply will refuse the exported manifest until you rename the variable to "
-                    "one the policy allows"
-                )
+            warnings.extend(_policy_warnings(item, variable, policy))
         entry, left_out = _entry(item, variable)
-        warnings.extend(
-            f"{item.slug} ({item.ownership}): {path} is null remotely, which a manifest can't "
-            "say; it is left out (unmanaged)"
-            for path in left_out
-        )
-        warnings.extend(
-            f"{item.slug} ({item.ownership}): {path} holds {text!r}, which the loader will "
-            "read as a reference; edit it before use"
-            for path, text in _strings(entry)
-            if path != "credentials.client_secret" and _REFERENCE_START.search(text)
-        )
+        warnings.extend(_entry_warnings(item, entry, left_out))
         entries.append(entry)
+    return Export(
+        text=_header(schema, len(ignored), bool(entries)) + _body(entries),
+        secrets=tuple(secrets),
+        warnings=tuple(warnings),
+        count=len(entries),
+        ignored=ignored,
+    )
+
+
+def _policy_warnings(item: RemoteIntegration, variable: str, policy: Policy | None) -> list[str]:
+    refusal = policy.env_refusal(variable) if policy is not None else None
+    if refusal is None:
+        return []
+    return [
+        f"{item.slug} ({item.ownership}): ${{env:{variable}}} {refusal}; plan and "
+        "apply will refuse the exported manifest until you rename the variable to "
+        "one the policy allows"
+    ]
+
+
+def _entry_warnings(
+    item: RemoteIntegration, entry: dict[str, Any], left_out: Sequence[str]
+) -> list[str]:
+    """Values a manifest can't say (a remote null) or would read otherwise (``${``)."""
+    warnings = [
+        f"{item.slug} ({item.ownership}): {path} is null remotely, which a manifest can't "
+        "say; it is left out (unmanaged)"
+        for path in left_out
+    ]
+    warnings.extend(
+        f"{item.slug} ({item.ownership}): {path} holds {text!r}, which the loader will "
+        "read as a reference; edit it before use"
+        for path, text in _strings(entry)
+        if path != "credentials.client_secret" and _REFERENCE_START.search(text)
+    )
+    return warnings
+
+
+def _header(schema: str | None, ignored: int, any_entry: bool) -> str:
     header = [f"# yaml-language-server: $schema={schema}"] if schema is not None else []
     header += [
         "# Exported by `reconciler export` from the remote state: every field, defaults",
@@ -151,13 +174,16 @@ def export_manifest(
         "# running plan or apply.",
     ]
     if ignored:
-        count = len(ignored)
         header.append(
-            f"# {count} integration{'s' * (count != 1)} left out: settings.ignore matches "
-            f"{'their slugs' if count != 1 else 'its slug'}."
+            f"# {ignored} integration{'s' * (ignored != 1)} left out: settings.ignore matches "
+            f"{'their slugs' if ignored != 1 else 'its slug'}."
         )
-    if not entries:
+    if not any_entry:
         header.append("# The environment had no integrations.")
+    return "\n".join(header) + "\n"
+
+
+def _body(entries: list[dict[str, Any]]) -> str:
     body = yaml.dump(
         {"version": 1, "integrations": entries},
         Dumper=_ManifestDumper,
@@ -168,14 +194,7 @@ def export_manifest(
     )
     # A blank line between integrations, as people write them.
     body = body.replace("\n  - slug: ", "\n\n  - slug: ")
-    body = body.replace("integrations:\n\n", "integrations:\n", 1)
-    return Export(
-        text="\n".join(header) + "\n" + body,
-        secrets=tuple(secrets),
-        warnings=tuple(warnings),
-        count=len(entries),
-        ignored=ignored,
-    )
+    return body.replace("integrations:\n\n", "integrations:\n", 1)
 
 
 def schema_reference(
