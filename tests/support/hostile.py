@@ -1,6 +1,6 @@
 """Hostile manifests made on the fly, and a way to run the CLI on one and measure it.
 
-Shared by ``tests/test_hostile_input.py`` (exit code, message, memory) and
+Shared by ``tests/cli/test_hostile_input.py`` (exit code, message, memory) and
 ``benchmarks/corpus.py`` (wall time and memory of every corpus case). The
 files are written into a given directory: a 50 MB fixture has no place in Git.
 """
@@ -302,3 +302,21 @@ def refusal_problems(stderr: str, manifest: str) -> list[str]:
     if unlocated:
         wrong.append(f"{len(unlocated)} unlocated line(s), first {unlocated[0][:80]!r}")
     return wrong
+
+
+UNSAFE = (
+    [chr(c) for c in range(0x20)]
+    + [chr(c) for c in range(0x7F, 0xA0)]
+    + ["\u061c", "\u200e", "\u200f", "\u2028", "\u2029", "\ud800", "\udfff"]
+    + [chr(c) for c in range(0x202A, 0x202F)]
+    + [chr(c) for c in range(0x2066, 0x206A)]
+)
+"""Every character ``for_terminal`` must escape, one of each kind."""
+
+
+def shows_only_safe_text(text: str) -> None:
+    """No line of ``text`` is a workflow command, and no raw control or bidi character."""
+    for line in text.splitlines():
+        assert not line.lstrip().startswith("::"), line
+        assert "##[" not in line, line
+        assert not [c for c in line if c in UNSAFE and c != "\x1b"], line
