@@ -174,8 +174,14 @@ def render_markdown(
     footer = _unmanaged_section(plan)
     reserve = 400  # room for the "left out" note
     budget = limit - reserve - len("\n".join(head)) - len(footer)
+    parts = _actions_within(_review_order(plan), budget)
+    text = "\n".join(head) + "\n" + "\n\n".join(parts) + ("\n\n" + footer if footer else "") + "\n"
+    return text
+
+
+def _actions_within(actions: list[Action], budget: int) -> list[str]:
+    """The table, then each action's details, while they fit ``budget``; then what was left out."""
     parts: list[str] = []
-    actions = _review_order(plan)
     rows_shown = 0
     if actions:
         table = ["| Action | Slug | Ownership | Changes |", "| --- | --- | --- | --- |"]
@@ -209,8 +215,7 @@ def render_markdown(
             f"_Too large for one comment: {'; '.join(left_out)}. "
             "Run `reconciler plan` for the full plan._"
         )
-    text = "\n".join(head) + "\n" + "\n\n".join(parts) + ("\n\n" + footer if footer else "") + "\n"
-    return text
+    return parts
 
 
 def _unmanaged_section(plan: Plan) -> str:
