@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 from reconciler.emulator.app import create_app
-from tests.support import invoke, run, stats
+from tests.support import CORPUS, invoke, run, stats
 
-CORPUS = Path(__file__).resolve().parents[1] / "manifests"
 CASES = sorted((CORPUS / "invalid").glob("*.yaml")) + sorted(
     p for p in (CORPUS / "multi").iterdir() if p.is_dir()
 )

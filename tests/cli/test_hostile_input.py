@@ -20,6 +20,7 @@ import pytest
 from reconciler.errors import ManifestError
 from reconciler.manifest import load
 from reconciler.models import Desired
+from tests.support import REPO_ROOT
 from tests.support.hostile import (
     ALIAS_BOMBS,
     CASE_NAMES,
@@ -31,7 +32,6 @@ from tests.support.hostile import (
     write_hostile_cases,
 )
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 MEMORY_BUDGET_MB = 200.0
 CLOSED_PORT_URL = "http://127.0.0.1:9"  # nothing listens there: a request would fail loudly
 # Output is scrubbed of the key past its sk_test_: that must be no word of a temporary path.
