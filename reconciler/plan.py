@@ -149,14 +149,30 @@ class Target:
 
 
 @dataclass(frozen=True)
+class Targeting:
+    """A partial plan (``--target``): the patterns, and the integrations left out that
+    have changes (``reconciler.targeting``)."""
+
+    patterns: tuple[str, ...] = ()
+    skipped: tuple[Identity, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "patterns": list(self.patterns),
+            "skipped": [{"slug": s, "ownership": o} for s, o in self.skipped],
+        }
+
+
+@dataclass(frozen=True)
 class Plan:
-    """Everything a run would do, in deterministic order."""
+    """Everything a run would do, in deterministic order; ``targeting`` when partial."""
 
     actions: tuple[Action, ...] = ()
     unchanged: tuple[Identity, ...] = ()
     unmanaged: tuple[Identity, ...] = ()
     warnings: tuple[str, ...] = ()
     managed_remote_count: int = 0
+    targeting: Targeting | None = None
 
     @property
     def has_changes(self) -> bool:
@@ -174,10 +190,13 @@ class Plan:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form of docs/design.md "JSON plan" (``format_version`` 1)."""
-        return {
+        data: dict[str, Any] = {
             "format_version": FORMAT_VERSION,
             "summary": self.summary,
             "changes": [action.to_dict() for action in self.actions],
             "unmanaged": [{"slug": s, "ownership": o} for s, o in self.unmanaged],
             "warnings": list(self.warnings),
         }
+        if self.targeting is not None:
+            data["targeting"] = self.targeting.to_dict()
+        return data

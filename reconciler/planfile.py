@@ -98,6 +98,11 @@ class SavedPlan:
         """Whether the plan was made with ``--rotate-secrets`` (its fresh check must be too)."""
         return self.data["rotate_secrets"] is True
 
+    @property
+    def targets(self) -> tuple[str, ...]:
+        """The ``--target`` patterns the plan was made with (none: the whole manifest)."""
+        return tuple(self.data.get("targets", ()))
+
 
 def dump(
     plan: Plan,
@@ -107,6 +112,7 @@ def dump(
     api_key: str,
     policy: Policy,
     rotate_secrets: bool = False,
+    targets: Sequence[str] = (),
 ) -> str:
     """The saved-plan file's text (JSON)."""
     salt = secrets.token_bytes(16)
@@ -120,6 +126,7 @@ def dump(
         "manifest": {"files": list(desired.files), "sha256": manifest_digest(desired.files)},
         "salt": salt.hex(),
         "rotate_secrets": rotate_secrets,
+        "targets": list(targets),
         "digests": [
             {"change": keys.change(action), "secret": keys.secret(action, desired.secrets())}
             for action in plan.actions
@@ -158,6 +165,8 @@ def _well_formed(data: dict[str, Any]) -> bool:
         isinstance(data.get("api_key_fingerprint"), str),
         isinstance(data.get("salt"), str),
         isinstance(data.get("rotate_secrets"), bool),
+        isinstance(data.get("targets", []), list),
+        all(isinstance(t, str) for t in data.get("targets", [])),
         isinstance(policy, dict),
         isinstance(digests, list),
         isinstance(manifest, dict),
@@ -253,6 +262,7 @@ def verify(
         unmanaged=fresh.unmanaged,
         warnings=fresh.warnings,
         managed_remote_count=fresh.managed_remote_count,
+        targeting=fresh.targeting,
     )
 
 

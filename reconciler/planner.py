@@ -5,7 +5,7 @@ No I/O, no clock, no printing. See docs/design.md "Planning" for the rules.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from fnmatch import fnmatchcase
 from typing import Any
@@ -20,29 +20,52 @@ from reconciler.changes import (
 )
 from reconciler.errors import ManifestError, Problem
 from reconciler.models import Desired, DesiredIntegration, Ownership, RemoteIntegration, Settings
-from reconciler.plan import Action, ActionKind, FieldChange, Identity, Plan, identity_key
+from reconciler.plan import (
+    Action,
+    ActionKind,
+    FieldChange,
+    Identity,
+    Plan,
+    Targeting,
+    identity_key,
+)
 
 
 def plan(
-    desired: Desired, remote: Sequence[RemoteIntegration], *, rotate_secrets: bool = False
+    desired: Desired,
+    remote: Sequence[RemoteIntegration],
+    *,
+    rotate_secrets: bool = False,
+    selects: Callable[[Identity], bool] | None = None,
 ) -> Plan:
     """Compare desired with remote state and return the actions to reconcile them.
 
     The API shows only a secret's last 4 characters, so a new secret that ends
     like the old one can't be told apart: ``rotate_secrets`` sends every
     managed custom client secret anyway.
+
+    With ``selects`` (``reconciler.targeting``), only the integrations it
+    selects are acted on: the others with changes are listed in
+    ``plan.targeting.skipped``. Everything is still planned (the manifest's
+    problems are problems whatever the subset), selected integrations first,
+    so that a custom provider's shared definition goes with a selected action.
     """
-    return _Planner(desired, remote, rotate_secrets).run()
+    return _Planner(desired, remote, rotate_secrets, selects).run()
 
 
 class _Planner:
     """One planning pass: the state shared by the per-integration decisions."""
 
     def __init__(
-        self, desired: Desired, remote: Sequence[RemoteIntegration], rotate_secrets: bool
+        self,
+        desired: Desired,
+        remote: Sequence[RemoteIntegration],
+        rotate_secrets: bool,
+        selects: Callable[[Identity], bool] | None = None,
     ) -> None:
         self.settings = settings = desired.settings
         self.rotate_secrets = rotate_secrets
+        self.selects = selects
         self.warnings: list[str] = []
         self.wanted: dict[Identity, DesiredIntegration] = {}
         for item in desired.integrations:
@@ -63,25 +86,50 @@ class _Planner:
         self.definition_planned: set[str] = set()
 
     def run(self) -> Plan:
-        for identity in sorted(self.wanted.keys() | self.existing.keys(), key=identity_key):
-            entry, current = self.wanted.get(identity), self.existing.get(identity)
-            if entry is None:
-                assert current is not None
-                self._not_in_manifest(current)
-            elif current is None:
-                self.create_action(entry)
-            else:
-                self._reconcile(entry, current)
+        identities = sorted(self.wanted.keys() | self.existing.keys(), key=identity_key)
+        selects = self.selects
+        if selects is not None:  # selected first: they carry shared definitions
+            identities.sort(key=lambda identity: not selects(identity))
+        for identity in identities:
+            self._one(identity)
         if self.problems:
             raise ManifestError(self.problems)
         self.warnings.extend(self._ownership_hints())
         managed = sum(1 for i in self.existing if self.settings.prune or i in self.wanted)
-        return Plan(
-            actions=tuple(sorted(self.actions, key=lambda a: a.sort_key)),
-            unchanged=tuple(self.unchanged),
-            unmanaged=tuple(self.unmanaged),
-            warnings=tuple(self.warnings),
-            managed_remote_count=managed,
+        return self._selected(
+            Plan(
+                actions=tuple(sorted(self.actions, key=lambda a: a.sort_key)),
+                unchanged=tuple(sorted(self.unchanged, key=identity_key)),
+                unmanaged=tuple(sorted(self.unmanaged, key=identity_key)),
+                warnings=tuple(self.warnings),
+                managed_remote_count=managed,
+            )
+        )
+
+    def _one(self, identity: Identity) -> None:
+        entry, current = self.wanted.get(identity), self.existing.get(identity)
+        if entry is None:
+            assert current is not None
+            self._not_in_manifest(current)
+        elif current is None:
+            self._create(entry)
+        else:
+            self._reconcile(entry, current)
+
+    def _selected(self, whole: Plan) -> Plan:
+        """The plan cut to the selected integrations; what has changes besides is skipped
+        (the managed count stays the whole's: the delete threshold's denominator)."""
+        selects = self.selects
+        if selects is None:
+            return whole
+        return replace(
+            whole,
+            actions=tuple(a for a in whole.actions if selects(a.identity)),
+            unchanged=tuple(i for i in whole.unchanged if selects(i)),
+            unmanaged=tuple(i for i in whole.unmanaged if selects(i)),
+            targeting=Targeting(
+                skipped=tuple(a.identity for a in whole.actions if not selects(a.identity))
+            ),
         )
 
     def _ownership_hints(self) -> list[str]:
@@ -116,7 +164,7 @@ class _Planner:
             )
         )
 
-    def create_action(self, entry: DesiredIntegration) -> None:
+    def _create(self, entry: DesiredIntegration) -> None:
         slug = entry.spec.slug
         definition = self.definitions.get(slug, {})
         sibling = _sibling(self.existing, entry.identity)

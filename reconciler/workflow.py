@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from reconciler import planfile
 from reconciler.api import IntegrationsApi
@@ -28,13 +28,14 @@ from reconciler.applier import apply_plan
 from reconciler.environments import check_environment
 from reconciler.errors import ConfigError, StalePlanError, UnsafePlanError
 from reconciler.exporter import Export, export_manifest
-from reconciler.models import Desired
-from reconciler.plan import Action, Plan, Target
+from reconciler.models import Desired, RemoteIntegration
+from reconciler.plan import Action, Plan, Target, Targeting
 from reconciler.planner import plan as make_plan
 from reconciler.policy import DEFAULT_POLICY, Policy
 from reconciler.results import ActionResult, ApplyResult
 from reconciler.safety import policy_warnings, safety_problems, with_refusals
 from reconciler.secrets import redact_key
+from reconciler.targeting import Selection
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class Review:
     refusals: tuple[str, ...] = ()
     force: bool = False
     rotate_secrets: bool = False
+    targets: tuple[str, ...] = ()
     key_digest: str = field(default="", repr=False)
 
     @property
@@ -80,6 +82,7 @@ async def review(
     force: bool = False,
     rotate_secrets: bool = False,
     environment: str | None = None,
+    targets: Sequence[str] = (),
 ) -> Review:
     """Plan ``desired`` against what ``api`` lists, under ``policy``.
 
@@ -89,6 +92,9 @@ async def review(
     plan's actions, or ``StalePlanError`` if anything it was made from
     changed. ``force`` lifts the delete threshold only; ``rotate_secrets``
     sends every managed client secret (a saved plan's own setting wins).
+    ``targets`` (``SLUG[/OWNERSHIP]`` globs, ``reconciler.targeting``) makes a
+    partial plan: only the selected integrations are acted on; a pattern that
+    selects nothing is a ``ConfigError``. A saved plan keeps its own targets.
     """
     check_environment(desired.settings.environment, environment, policy.environment)
     if saved is not None:
@@ -97,8 +103,14 @@ async def review(
                 "the saved plan was made without --rotate-secrets: make the plan again with it"
             )
         rotate_secrets = saved.rotate_secrets
+        if targets:
+            raise ConfigError(
+                "--target can't be used with a saved plan: it applies the targets it was made with"
+            )
+        targets = saved.targets
+    selection = Selection.parse(targets) if targets else None
     remote = await api.list_integrations()
-    result = make_plan(desired, remote, rotate_secrets=rotate_secrets)
+    result = _plan(desired, remote, rotate_secrets, selection)
     if saved is not None:
         result = planfile.verify(
             saved,
@@ -119,8 +131,26 @@ async def review(
         refusals=tuple(refusals),
         force=force,
         rotate_secrets=rotate_secrets,
+        targets=tuple(targets),
         key_digest=_key_digest(api),
     )
+
+
+def _plan(
+    desired: Desired,
+    remote: Sequence[RemoteIntegration],
+    rotate_secrets: bool,
+    selection: Selection | None,
+) -> Plan:
+    if selection is None:
+        return make_plan(desired, remote, rotate_secrets=rotate_secrets)
+    selection.check_matches(
+        [*(i.identity for i in desired.integrations), *(r.identity for r in remote)]
+    )
+    result = make_plan(desired, remote, rotate_secrets=rotate_secrets, selects=selection.selects)
+    skipped = result.targeting.skipped if result.targeting is not None else ()
+    patterns = tuple(p.text for p in selection.patterns)
+    return replace(result, targeting=Targeting(patterns, skipped))
 
 
 def save(reviewed: Review, api: IntegrationsApi) -> str:
@@ -133,6 +163,7 @@ def save(reviewed: Review, api: IntegrationsApi) -> str:
         api_key=api.api_key,
         policy=reviewed.policy,
         rotate_secrets=reviewed.rotate_secrets,
+        targets=reviewed.targets,
     )
 
 

@@ -124,3 +124,16 @@ def format_option(command: F) -> F:
         show_default=True,
         help="text for terminals and logs, json for programs, markdown for pull requests.",
     )(command)
+
+
+def target_option(command: F) -> F:
+    return click.option(
+        "--target",
+        "targets",
+        multiple=True,
+        metavar="SLUG[/OWNERSHIP]",
+        help="Plan (or apply) only these integrations: a slug glob, optionally /user or "
+        "/organization. Repeatable. The plan says it is partial and lists the integrations "
+        "with changes it skips; prune deletes only targeted ones. A pattern that matches "
+        "nothing is an error. Recorded in a saved plan.",
+    )(command)

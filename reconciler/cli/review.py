@@ -23,6 +23,7 @@ from reconciler.cli.options import (
     format_option,
     policy_option,
     rotate_option,
+    target_option,
 )
 from reconciler.cli.runtime import (
     confirm,
@@ -62,6 +63,7 @@ EXIT_CHANGES = 2
 )
 @click.option("--force", is_flag=True, help="Don't fail on the delete threshold.")
 @rotate_option
+@target_option
 @handle_errors
 def plan(
     files: tuple[str, ...],
@@ -74,6 +76,7 @@ def plan(
     detailed_exitcode: bool,
     force: bool,
     rotate_secrets: bool,
+    targets: tuple[str, ...],
 ) -> None:
     """Show what apply would change. Changes nothing.
 
@@ -88,6 +91,7 @@ def plan(
       reconciler plan --out plan.json          # then: reconciler apply --plan plan.json
       reconciler plan --detailed-exitcode      # nightly drift check
       reconciler plan --policy .github/reconciler-policy.yaml
+      reconciler plan --target github --target 'crm-*/organization'
     """
     from reconciler.workflow import review, save
 
@@ -104,6 +108,7 @@ def plan(
                 force=force,
                 rotate_secrets=rotate_secrets,
                 environment=environment,
+                targets=targets,
             )
 
     reviewed = run(reviewed_then_closed())
@@ -151,6 +156,7 @@ def _write_plan(out: str, text: str) -> None:
     help="Independent actions run at once.",
 )
 @format_option
+@target_option
 @handle_errors
 def apply(
     files: tuple[str, ...],
@@ -165,6 +171,7 @@ def apply(
     rotate_secrets: bool,
     concurrency: int,
     output_format: str,
+    targets: tuple[str, ...],
 ) -> None:
     """Plan, confirm, then change the remote integrations to match.
 
@@ -182,6 +189,7 @@ def apply(
       reconciler plan --out plan.json && reconciler apply --plan plan.json
       reconciler apply --dry-run
       reconciler apply --policy .github/reconciler-policy.yaml --yes
+      reconciler apply --target slack/user --yes
     """
     from reconciler import planfile
     from reconciler.workflow import review
@@ -204,6 +212,7 @@ def apply(
                 force=force,
                 rotate_secrets=rotate_secrets,
                 environment=environment,
+                targets=targets,
             )
             if not _ready_to_execute(reviewed, output_format, dry_run):
                 return

@@ -20,7 +20,7 @@ import re
 from reconciler.escaping import for_terminal
 from reconciler.plan import DISPLAY_ORDER, Action, ActionKind, Plan, Target
 from reconciler.render.diffs import Row, Sign, row
-from reconciler.render.text import DESTROYS
+from reconciler.render.text import DESTROYS, partial_note
 from reconciler.results import ApplyResult
 
 MAX_CHARS = 65_000
@@ -160,6 +160,8 @@ def render_markdown(
             "",
         ]
     head += [f"**Plan:** {summary_text(plan)}", ""]
+    if plan.targeting is not None:
+        head += [f"> [!NOTE]\n> {cell(partial_note(plan.targeting))}", ""]
     destructive = sum(1 for a in plan.actions if a.destructive)
     if destructive:
         head += [

@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from reconciler.escaping import for_terminal
-from reconciler.plan import DISPLAY_ORDER, Action, ActionKind, FieldChange, Plan, Target
+from reconciler.plan import DISPLAY_ORDER, Action, ActionKind, FieldChange, Plan, Target, Targeting
 from reconciler.render.diffs import Sign, row
 from reconciler.results import ActionResult, ApplyResult, Outcome
 
@@ -93,6 +93,8 @@ def summary_line(plan: Plan) -> str:
 def render_text(plan: Plan, *, color: bool = False, target: Target | None = None) -> str:
     """The plan for a terminal or a CI log, in the spirit of Terraform."""
     lines: list[str] = [render_header(target), ""] if target else []
+    if plan.targeting is not None:
+        lines += [_style(partial_note(plan.targeting), color, fg="yellow"), ""]
     for warning in plan.warnings:
         lines.append(_style(f"Warning: {for_terminal(warning)}", color, fg="yellow"))
     if plan.warnings:
@@ -116,6 +118,22 @@ def render_text(plan: Plan, *, color: bool = False, target: Target | None = None
         lines.append("")
     lines.append(_style(summary_line(plan), color, bold=True))
     return "\n".join(lines) + "\n"
+
+
+def partial_note(targeting: Targeting, *, shown: int = 20) -> str:
+    """``Partial plan (--target a, b/user): 2 integrations with changes skipped: ...``."""
+    patterns = ", ".join(for_terminal(p) for p in targeting.patterns)
+    head = f"Partial plan (--target {patterns}): only the integrations it selects are changed."
+    skipped = targeting.skipped
+    if not skipped:
+        return f"{head} No other integration has changes."
+    names = ", ".join(_identity(slug, ownership) for slug, ownership in skipped[:shown])
+    more = f" and {len(skipped) - shown} more" if len(skipped) > shown else ""
+    count = len(skipped)
+    return (
+        f"{head} Skipped, with changes not applied: {count} integration{'s' * (count != 1)} "
+        f"({names}{more})."
+    )
 
 
 def render_result_line(result: ActionResult, color: bool = False) -> str:
