@@ -30,13 +30,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-if str(REPO_ROOT) not in sys.path:  # run as a script: find ``tests.hostile``
+if str(REPO_ROOT) not in sys.path:  # run as a script: find ``tests.support.hostile``
     sys.path.insert(0, str(REPO_ROOT))
 
-from tests.hostile import Measured, refusal_problems, run_measured, write_hostile_cases  # noqa: E402
+from tests.support.hostile import Measured, refusal_problems, run_measured, write_hostile_cases  # noqa: E402
 
 CORPUS = REPO_ROOT / "tests" / "manifests"
-CASE_ENVIRON = {  # the variables the corpus's fixtures expect (as tests/test_loader.py sets)
+CASE_ENVIRON = {  # the variables the corpus's fixtures expect (as tests/unit/test_loader.py sets)
     "RECONCILER_SET_SECRET": "s3cr3t-value",
     "RECONCILER_EMPTY_SECRET": "",
     "RECONCILER_GITHUB_CLIENT_SECRET": "gh-0001",

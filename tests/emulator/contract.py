@@ -12,8 +12,10 @@ from typing import Any
 
 import httpx
 
-API_KEY = "sk_test_emulator"
-AUTH = {"Authorization": f"Bearer {API_KEY}"}
+from tests import support
+
+API_KEY = support.API_KEY  # the one key, from tests.support
+AUTH = support.AUTH
 CANARY = "canary-s3cr3t-7f1c9a2e-ends-WXYZ"
 CANARY_ROTATED = "canary-r0tated-5b8d3c10-ends-QRST"
 ID_RE = re.compile(r"^data_integration_[0-9A-HJKMNP-TV-Z]{26}$")
