@@ -45,18 +45,31 @@ from tests.support.factories import custom_credentials, remote
 from tests.support.faults import FakeClock, Recorder, ScriptedFaults
 
 
-def test_lists_every_page_at_limit_100() -> None:
+def test_lists_every_integration_once_in_at_most_pages_plus_4_requests() -> None:
+    """250 user integrations (3 pages): the first page alone, then each ownership from both
+    ends at once: the user ends meet after one more round; the organization's are empty."""
     app = create_app(seed=[custom_body(f"crm-{i:03d}") for i in range(250)])
 
     async def scenario() -> None:
         async with client_for(app) as client:
             found = await client.list_integrations()
             assert sorted(r.slug for r in found) == [f"crm-{i:03d}" for i in range(250)]
-            assert client.requests_sent == 3
+            assert client.requests_sent == 5  # 1 + user asc/desc + organization asc/desc
 
     run(scenario())
     counts = run(stats(app))
-    assert counts["requests"]["GET /data-integrations"] == 3
+    assert counts["requests"]["GET /data-integrations"] == 5 <= 3 + 4
+
+
+def test_one_page_is_one_request() -> None:
+    app = create_app(seed=[custom_body(f"crm-{i:03d}") for i in range(100)])
+
+    async def scenario() -> None:
+        async with client_for(app) as client:
+            assert len(await client.list_integrations()) == 100
+            assert client.requests_sent == 1
+
+    run(scenario())
 
 
 def test_create_update_delete_both_ownerships() -> None:
