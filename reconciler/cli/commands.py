@@ -14,11 +14,14 @@ import click
 from reconciler.cli.group import cli
 from reconciler.cli.options import api_options, files_option, policy_option
 from reconciler.cli.runtime import (
+    echo,
     handle_errors,
     load_manifests,
     make_client,
+    note,
     read_policy,
     run,
+    runtime,
 )
 from reconciler.errors import ConfigError
 from reconciler.escaping import for_terminal
@@ -50,7 +53,13 @@ def validate(files: tuple[str, ...], policy_file: str | None, no_secrets: bool) 
       reconciler validate --no-secrets -f integrations.yaml
       reconciler validate --policy .github/reconciler-policy.yaml -f integrations/
     """
+    from reconciler.manifest.checks import ignored_warnings
+
     desired = load_manifests(files, read_policy(policy_file), resolve_secrets=not no_secrets)
+    for warning in ignored_warnings(desired):
+        echo(f"Warning: {for_terminal(warning)}", err=True)
+    if runtime().quiet:
+        return
     count, file_count = len(desired.integrations), len(desired.files)
     click.echo(
         f"Valid: {count} integration{'s' * (count != 1)} in {file_count} "
@@ -143,17 +152,45 @@ def export(
     result = run(exported_then_closed())
     if out:
         _write_new(out, result.text, force=force)
-        click.echo(f"Wrote {result.count} integrations to {for_terminal(out)}.", err=True)
+        note(f"Wrote {result.count} integrations to {for_terminal(out)}.")
     else:
         click.echo(result.text, nl=False)
     if result.ignored:
         left_out = ", ".join(f"{slug} ({ownership})" for slug, ownership in result.ignored)
-        click.echo(f"Left out (settings.ignore): {for_terminal(left_out)}.", err=True)
+        note(f"Left out (settings.ignore): {for_terminal(left_out)}.")
     for warning in result.warnings:
         click.echo(f"Warning: {for_terminal(warning)}", err=True)
-    note = secret_note(result)
-    if note:
-        click.echo(note, err=True)
+    to_set = secret_note(result)
+    if to_set:
+        click.echo(to_set, err=True)
+
+
+SHELLS = ("bash", "zsh", "fish")
+COMPLETE_VARIABLE = "_RECONCILER_COMPLETE"
+
+
+@cli.command()
+@click.argument("shell", type=click.Choice(SHELLS))
+def completion(shell: str) -> None:
+    """Print the shell completion script for SHELL (bash, zsh or fish).
+
+    Completes commands, options and their choices. Load it in your shell's
+    start-up file, or save it where the shell looks for completions. The
+    script calls `reconciler` with _RECONCILER_COMPLETE set (click's shell
+    completion).
+
+    \b
+    Examples:
+      eval "$(reconciler completion bash)"     # in ~/.bashrc (bash 4.4 or later)
+      eval "$(reconciler completion zsh)"      # in ~/.zshrc
+      reconciler completion fish > ~/.config/fish/completions/reconciler.fish
+    """
+    from click.shell_completion import get_completion_class
+
+    completer = get_completion_class(shell)
+    assert completer is not None, "click knows bash, zsh and fish"
+    script = completer(cli, {}, "reconciler", COMPLETE_VARIABLE).source()
+    click.echo(script.rstrip("\n"))
 
 
 def _write_new(out: str, text: str, *, force: bool) -> None:

@@ -22,8 +22,16 @@ if TYPE_CHECKING:
 
 
 def color_enabled() -> bool:
-    """Colour only on a terminal, and never when ``NO_COLOR`` is set."""
-    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    """Colour only on a terminal, never when ``NO_COLOR`` is set nor with ``--no-color``
+    (which sets the click context's ``color`` to False)."""
+    context = click.get_current_context(silent=True)
+    if context is not None and context.color is False:
+        return False
+    return _terminal() and not os.environ.get("NO_COLOR")
+
+
+def _terminal() -> bool:
+    return sys.stdout.isatty()
 
 
 class RedactingFilter(logging.Filter):
@@ -39,26 +47,32 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def configure_logging(verbose: bool, redactor: Redactor) -> None:
-    """With ``verbose``, reconciler's and httpx's logs go to stderr, redacted."""
+def configure_logging(verbose: bool, redactor: Redactor, *, quiet: bool = False) -> None:
+    """With ``verbose``, reconciler's and httpx's logs go to stderr, redacted; otherwise
+    only warnings do (only errors with ``quiet``)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactingFilter(redactor))
+    level = logging.DEBUG if verbose else logging.ERROR if quiet else logging.WARNING
     for name in ("reconciler", "httpx"):
         logger = logging.getLogger(name)
         logger.handlers = [handler] if verbose else []
-        logger.setLevel(logging.DEBUG if verbose else logging.WARNING)
+        logger.setLevel(level)
         logger.propagate = not verbose
 
 
 class Progress:
-    """Reports finished actions: a live bar on a terminal, else one line each."""
+    """Reports finished actions: a live bar on a terminal, else one line each; with
+    ``quiet``, only the failed ones."""
 
-    def __init__(self, plan: Plan, redactor: Redactor, *, enabled: bool) -> None:
+    def __init__(
+        self, plan: Plan, redactor: Redactor, *, enabled: bool, quiet: bool = False
+    ) -> None:
         self.total = len(plan.actions)
         self.redactor = redactor
         self.enabled = enabled
-        self.live = enabled and sys.stdout.isatty()
+        self.quiet = quiet
+        self.live = enabled and not quiet and _terminal()
         self.finished: list[ActionResult] = []
         self._started = 0
         self._bar: Any = None
@@ -83,7 +97,7 @@ class Progress:
         self.finished.append(result)
         if self._bar is not None:
             self._bar.update(1)
-        elif self.enabled:
+        elif self.enabled and (not self.quiet or result.outcome == "failed"):
             self._line(result)
 
     def __exit__(self, *exc: object) -> None:

@@ -1,4 +1,5 @@
-"""The ``reconciler`` group: version, ``-v``, and the redactor armed before anything runs.
+"""The ``reconciler`` group: version, the output options, and the redactor armed
+before anything runs.
 
 Exit codes: 0 ok; 1 error (usage errors included); 2 changes pending
 (``plan --detailed-exitcode``); 3 refused (unsafe or stale plan).
@@ -12,24 +13,32 @@ import click
 
 from reconciler import __version__
 from reconciler.cli.console import configure_logging
-from reconciler.cli.options import Group
+from reconciler.cli.options import Group, output_options
 from reconciler.cli.runtime import Runtime
 
 
+def _with_output_options(group: click.Group) -> click.Group:
+    group.params.extend(output_options())
+    return group
+
+
+@_with_output_options
 @click.group(
     cls=Group,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.version_option(__version__, prog_name="reconciler")
-@click.option(
-    "-v", "--verbose", is_flag=True, help="Log each HTTP request and step to stderr (no secrets)."
-)
 @click.pass_context
-def cli(ctx: click.Context, verbose: bool) -> None:
+def cli(ctx: click.Context) -> None:
     """Keep WorkOS Pipes data integrations as code.
 
     Describe the integrations you want in YAML, review `reconciler plan`,
-    then `reconciler apply`. The API key comes from WORKOS_API_KEY.
+    then `reconciler apply`. The API key comes from WORKOS_API_KEY. Without
+    -f, commands read integrations.yaml, or else the integrations/ directory.
+
+    -v, -q and --no-color may come before or after the command
+    (`reconciler -v plan` is `reconciler plan -v`). Shell completion:
+    `reconciler completion bash|zsh|fish`.
 
     \b
     Examples:
@@ -38,9 +47,9 @@ def cli(ctx: click.Context, verbose: bool) -> None:
       reconciler apply -f integrations/ --yes
       reconciler emulator --seed examples/remote-seed.yaml
     """
-    redactor = ctx.ensure_object(Runtime).redactor
-    redactor.add_secret(os.environ.get("WORKOS_API_KEY"))  # before anything is read or shown
-    configure_logging(verbose, redactor)
+    state = ctx.ensure_object(Runtime)
+    state.redactor.add_secret(os.environ.get("WORKOS_API_KEY"))  # before anything is read or shown
+    configure_logging(state.verbose, state.redactor, quiet=state.quiet)
 
 
 def main() -> None:

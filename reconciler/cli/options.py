@@ -2,6 +2,9 @@
 
 Exit code 2 means "changes pending" (``plan --detailed-exitcode``): a mistyped
 flag or command must never read as that, so every usage error exits 1.
+
+The output options (``-v``, ``-q``, ``--no-color``) belong to the group and to
+every command alike, so they may come before or after the command's name.
 """
 
 from __future__ import annotations
@@ -11,8 +14,15 @@ from typing import Any, TypeVar
 
 import click
 
+from reconciler.cli.console import configure_logging
+from reconciler.cli.runtime import Runtime
+
 F = TypeVar("F", bound=Callable[..., Any])
 FORMATS = ("text", "json", "markdown")
+QUIET_HELP = (
+    "Only the result, warnings and errors: no apply progress (failed actions still show), "
+    "no notes such as 'Valid: ...', 'Saved the plan to ...' or 'Wrote ...'."
+)
 
 
 class _UsageError(click.UsageError):
@@ -23,8 +33,48 @@ def _usage_error_exits_1(error: click.UsageError) -> click.UsageError:
     return _UsageError(error.format_message(), error.ctx)
 
 
+def _output_option(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    """Record an output option in the invocation's ``Runtime``, wherever it was given."""
+    if not value or ctx.resilient_parsing:
+        return
+    state = ctx.ensure_object(Runtime)
+    if param.name == "no_color":
+        ctx.color = ctx.find_root().color = False  # console.color_enabled; click.echo strips
+        return
+    if param.name == "verbose":
+        state.verbose = True
+    elif param.name == "quiet":
+        state.quiet = True
+    if state.verbose and state.quiet:
+        raise click.UsageError("-v/--verbose and -q/--quiet cannot be used together", ctx)
+    configure_logging(state.verbose, state.redactor, quiet=state.quiet)
+
+
+def output_options() -> list[click.Option]:
+    """``-v``, ``-q`` and ``--no-color``: fresh options for one command or the group."""
+    flag: dict[str, Any] = {"is_flag": True, "expose_value": False, "callback": _output_option}
+    return [
+        click.Option(
+            ["-v", "--verbose"],
+            help="Log each HTTP request and step to stderr (no secrets).",
+            **flag,
+        ),
+        click.Option(["-q", "--quiet"], help=QUIET_HELP, **flag),
+        click.Option(
+            ["--no-color"],
+            help="No colour, even on a terminal (as is NO_COLOR in the environment).",
+            **flag,
+        ),
+    ]
+
+
 class Command(click.Command):
-    """A command whose usage errors exit 1."""
+    """A command whose usage errors exit 1, with the output options (``-v``, ``-q``,
+    ``--no-color``) after its own."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.params.extend(output_options())
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         try:
@@ -60,9 +110,8 @@ def files_option(command: F) -> F:
         "files",
         multiple=True,
         type=click.Path(),
-        default=("integrations.yaml",),
-        show_default=True,
-        help="Manifest file or directory (every *.yaml / *.yml inside). Repeatable.",
+        help="Manifest file or directory (every *.yaml / *.yml inside). Repeatable. "
+        "Default: integrations.yaml if it exists, else the integrations/ directory.",
     )(command)
 
 

@@ -33,6 +33,7 @@ from reconciler.cli.runtime import (
     handle_errors,
     load_manifests,
     make_client,
+    note,
     read_policy,
     render_review,
     run,
@@ -126,10 +127,9 @@ def _write_plan(out: str, text: str) -> None:
         Path(out).write_text(runtime().redactor.redact(text))
     except OSError as error:
         raise ConfigError(f"cannot write the plan to {out}: {error.strerror}") from None
-    click.echo(
+    note(
         f"Saved the plan to {for_terminal(out)}: apply it with "
-        f"`reconciler apply --plan {for_terminal(out)}`.",
-        err=True,
+        f"`reconciler apply --plan {for_terminal(out)}`."
     )
 
 
@@ -261,7 +261,9 @@ async def _execute(
     from reconciler.applier import stop_on_signals
     from reconciler.workflow import execute
 
-    progress = Progress(reviewed.plan, runtime().redactor, enabled=not as_json)
+    progress = Progress(
+        reviewed.plan, runtime().redactor, enabled=not as_json, quiet=runtime().quiet
+    )
 
     def stopping(which: object) -> None:
         name = getattr(which, "name", str(which))

@@ -36,12 +36,15 @@ T = TypeVar("T")
 
 @dataclass
 class Runtime:
-    """What tests may swap (the HTTP transport, whether a terminal is attached)
-    and the secrets to scrub from errors and logs."""
+    """What tests may swap (the HTTP transport, whether a terminal is attached),
+    the secrets to scrub from errors and logs, and the output options
+    (``-v``, ``-q``: see ``options.output_options``)."""
 
     transport: httpx.AsyncBaseTransport | None = None
     interactive: bool | None = None
     redactor: Redactor = field(default_factory=Redactor)
+    verbose: bool = False
+    quiet: bool = False
 
 
 def runtime() -> Runtime:
@@ -57,6 +60,12 @@ def github_actions() -> bool:
 def echo(text: str, *, err: bool = False, nl: bool = True) -> None:
     """Print, redacted: defence in depth, since what is printed is built secret-free."""
     click.echo(runtime().redactor.redact(text), err=err, nl=nl)
+
+
+def note(text: str) -> None:
+    """A note on stderr (what was written where, what to run next); none with ``-q``."""
+    if not runtime().quiet:
+        echo(text, err=True)
 
 
 def handle_errors(command: F) -> F:
@@ -93,13 +102,14 @@ def read_policy(policy_file: str | None) -> Policy:
 def load_manifests(
     files: tuple[str, ...] | list[str], policy: Policy, *, resolve_secrets: bool = True
 ) -> Desired:
-    """The manifests under ``policy``; every value they reference is registered with
-    the redactor as it is read, before any message about them is built."""
+    """The manifests under ``policy`` (none named: ``integrations.yaml`` or
+    ``integrations/``); every value they reference is registered with the redactor as
+    it is read, before any message about them is built."""
     from reconciler.manifest import load
+    from reconciler.manifest.files import default_manifests
 
-    return load(
-        list(files), policy=policy, resolve_secrets=resolve_secrets, redactor=runtime().redactor
-    )
+    paths = list(files) or default_manifests()
+    return load(paths, policy=policy, resolve_secrets=resolve_secrets, redactor=runtime().redactor)
 
 
 def make_client(api_url: str, max_requests_per_minute: float) -> ApiClient:

@@ -3,17 +3,19 @@
 What no single entry can show: one settings block in all the files, each
 (slug, ownership) declared once, custom providers that neither shadow a
 built-in nor disagree with each other, URLs the policy allows, and no secret
-of the run written into a plain field.
+of the run written into a plain field. And one warning: the entries that
+``settings.ignore`` hides (``ignored_warnings``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from fnmatch import fnmatchcase
 
 from reconciler.errors import Problem
 from reconciler.manifest.builtins import BUILTIN_SLUGS
 from reconciler.manifest.manifestfile import IntegrationEntry, ManifestFile
-from reconciler.models import CustomProvider, DesiredIntegration, Settings
+from reconciler.models import CustomProvider, Desired, DesiredIntegration, Settings
 from reconciler.policy import API_KEY_VARIABLE, Policy
 
 MIN_SECRET_CHECKED = 6
@@ -38,6 +40,18 @@ def one_settings(files: list[ManifestFile], problems: list[Problem]) -> Settings
         )
         problems.append(Problem(file.doc.file, mark.line, mark.column, message))
     return first.settings if first is not None and first.settings is not None else Settings()
+
+
+def ignored_warnings(desired: Desired) -> list[str]:
+    """A warning per entry that ``settings.ignore`` hides: plan leaves it alone, in the
+    planner's words (``validate`` shows them without planning)."""
+    patterns = desired.settings.ignore
+    return [
+        f"{item.source}: {item.identity[0]} ({item.identity[1]}) matches settings.ignore "
+        "and is left alone"
+        for item in desired.integrations
+        if any(fnmatchcase(item.spec.slug, pattern) for pattern in patterns)
+    ]
 
 
 def identity_problems(entries: list[IntegrationEntry]) -> list[Problem]:

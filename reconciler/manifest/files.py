@@ -12,15 +12,37 @@ import stat
 from collections.abc import Iterable
 from pathlib import Path
 
-from reconciler.errors import Problem
+from reconciler.errors import ConfigError, Problem
 from reconciler.policy import inside
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 MAX_MANIFEST_BYTES = 16 * 2**20
+DEFAULT_FILE = "integrations.yaml"
+DEFAULT_DIRECTORY = "integrations"
 
 
 class Unreadable(Exception):
     """A file that cannot be read as a manifest or a secret; the message says why."""
+
+
+def default_manifests(directory: str | os.PathLike[str] = ".") -> list[str]:
+    """The manifests a command reads when none is named: ``integrations.yaml`` if it
+    exists in ``directory``, else its ``integrations/`` directory; a ``ConfigError``
+    naming both when neither is there."""
+    base = os.fspath(directory)
+    if os.path.lexists(os.path.join(base, DEFAULT_FILE)):
+        return [_shown(base, DEFAULT_FILE)]
+    if os.path.isdir(os.path.join(base, DEFAULT_DIRECTORY)):
+        return [_shown(base, DEFAULT_DIRECTORY)]
+    where = "the current directory" if base in ("", ".") else base
+    raise ConfigError(
+        f"no manifest given, and neither {DEFAULT_FILE} nor an {DEFAULT_DIRECTORY}/ directory "
+        f"is in {where}: pass -f FILE or -f DIRECTORY"
+    )
+
+
+def _shown(base: str, name: str) -> str:
+    return name if base in ("", ".") else os.path.join(base, name)
 
 
 def manifest_files(
