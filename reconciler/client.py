@@ -12,8 +12,9 @@ harmless. 400, 401, 403, 404, 409 and 422 fail at once with the API's message.
 No error carries a secret this client sent: an API message that echoes the
 request (its client secret, the API key) is scrubbed against that request's
 values, and an answer that does not parse is reported by field, never by value.
-Requests are paced under the API's budget (6,000 a minute per key) by an
-aiolimiter leaky bucket.
+Requests are paced under the API's budget (6,000 a minute per key) by a
+token bucket that learns from 429s (``reconciler.pacing``): the whole client
+slows down to what the server admits, then creeps back up.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-from aiolimiter import AsyncLimiter
 from pydantic import ValidationError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 from tenacity.stop import stop_base
@@ -45,6 +45,7 @@ from reconciler.errors import (
 )
 from reconciler.listing import Page, list_all
 from reconciler.models import Ownership, RemoteIntegration
+from reconciler.pacing import RateLimiter
 from reconciler.responses import api_error, sent_secrets, transport_failure
 from reconciler.secrets import scrub
 from reconciler.urls import check_base_url
@@ -88,27 +89,6 @@ class _Deadline(stop_base):
     def __call__(self, retry_state: RetryCallState) -> bool:
         elapsed = self.clock() - self.started
         return elapsed + retry_state.upcoming_sleep > self.budget
-
-
-class RateLimiter:
-    """At most ``per_minute`` requests a minute, in bursts of at most a second's worth.
-
-    aiolimiter's leaky bucket, one per event loop (an ``ApiClient`` may outlive one).
-    """
-
-    def __init__(self, per_minute: float) -> None:
-        if per_minute <= 0:
-            raise ConfigError("the request rate limit must be positive")
-        self.burst = max(1.0, per_minute / 60)
-        self.period = self.burst * 60 / per_minute
-        self._bucket: AsyncLimiter | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    async def acquire(self) -> None:
-        loop = asyncio.get_running_loop()
-        if self._bucket is None or self._loop is not loop:
-            self._bucket, self._loop = AsyncLimiter(self.burst, self.period), loop
-        await self._bucket.acquire()
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -346,6 +326,11 @@ class ApiClient:
             detail = transport_failure(exc, self._origin, connecting=never_sent)
             error = ApiUnreachableError(scrub(f"{method} {path}: {detail}", secrets))
             raise _Retryable(error, None, ambiguous=not never_sent) from None
+        if self._pace is not None:
+            if response.status_code == 429:
+                self._pace.throttled()  # the whole client slows down, not just this request
+            else:
+                self._pace.succeeded()
         if response.status_code in RETRYABLE_STATUSES:
             retry_after = parse_retry_after(response.headers.get("retry-after"))
             busy = api_error(response, secrets)

@@ -11,8 +11,9 @@ import importlib
 
 import click
 
-EXTRA_MODULES = ("fastapi", "uvicorn")
-"""The top-level modules the emulator is served with (starlette comes with FastAPI)."""
+EXTRA_MODULES = ("fastapi", "uvicorn", "aiolimiter")
+"""The top-level modules the emulator needs (starlette comes with FastAPI; aiolimiter is
+its rate-limit bucket)."""
 
 INSTALL_HINT = (
     "the emulator needs its extra dependencies (FastAPI, uvicorn): "

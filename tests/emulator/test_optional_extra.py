@@ -1,4 +1,4 @@
-"""The tool without the ``emulator`` extra: FastAPI, starlette and uvicorn unimportable.
+"""The tool without the ``emulator`` extra: FastAPI, starlette, uvicorn, aiolimiter unimportable.
 
 Each check runs the CLI in a subprocess whose first meta path finder refuses
 those three packages, as an install without ``reconciler[emulator]`` would. The
@@ -20,7 +20,7 @@ import httpx
 from reconciler import __version__
 from tests.conftest import EMULATOR_AUTH, REPO_ROOT
 
-EXTRA = ("fastapi", "starlette", "uvicorn")
+EXTRA = ("aiolimiter", "fastapi", "starlette", "uvicorn")
 INSTALL_MESSAGE = (
     "Error: the emulator needs its extra dependencies (FastAPI, uvicorn): "
     "pip install 'reconciler[emulator]'"
@@ -81,7 +81,7 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
 def test_the_finder_does_refuse_the_extra() -> None:
     """The other tests mean something only if the extra really is out of reach."""
     script = """
-for name in ("fastapi", "starlette.types", "uvicorn"):
+for name in ("aiolimiter", "fastapi", "starlette.types", "uvicorn"):
     try:
         __import__(name)
     except ImportError:
@@ -91,7 +91,7 @@ print(json.dumps(NoExtra.refused))
 """
     result = without_extra(script)
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == ["fastapi", "starlette", "uvicorn"]
+    assert json.loads(result.stdout) == ["aiolimiter", "fastapi", "starlette", "uvicorn"]
 
 
 def test_importing_the_cli_does_not_try_to_load_the_extra() -> None:

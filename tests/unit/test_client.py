@@ -15,7 +15,6 @@ from fastapi import FastAPI
 
 from reconciler.client import (
     ApiClient,
-    RateLimiter,
     parse_retry_after,
 )
 from reconciler.emulator.app import create_app
@@ -30,6 +29,7 @@ from reconciler.errors import (
     NotFoundError,
     UnprocessableError,
 )
+from reconciler.pacing import RateLimiter
 from reconciler.secrets import redact_key
 from reconciler.urls import check_base_url
 from reconciler.wire import created_as_asked
@@ -469,9 +469,9 @@ def test_created_as_asked_compares_what_the_body_sets() -> None:
 
 def test_requests_are_paced_under_the_rate_limit() -> None:
     limiter = RateLimiter(per_minute=6000)
-    assert (limiter.burst, limiter.period) == (100.0, 1.0)
+    assert (limiter.burst, limiter.rate) == (100.0, 100.0)
     slow = RateLimiter(per_minute=30)
-    assert (slow.burst, slow.period) == (1.0, 2.0)
+    assert (slow.burst, slow.rate) == (1.0, 0.5)
     app = create_app()
 
     async def scenario(per_minute: float | None) -> float:
