@@ -144,17 +144,16 @@ def recreate(
 
 def replacement_reasons(
     entry: DesiredIntegration, current: RemoteIntegration, definition: dict[str, Any]
-) -> list[FieldChange]:
-    """The creation-only differences: each forces a replace (sets ignore order)."""
-    reasons: list[FieldChange] = []
-    for f in creation_only():
-        if entry.managed(f.key):
-            after, before = getattr(entry.spec, f.key), getattr(current, f.key)
-            reasons.extend(diff(f, before, after, forces_replacement=True))
+) -> list[str]:
+    """The fields whose creation-only differences force a replace (sets ignore order),
+    by their top-level names, each once."""
+    reasons = [
+        f.name
+        for f in creation_only()
+        if entry.managed(f.key) and not f.equal(getattr(current, f.key), getattr(entry.spec, f.key))
+    ]
     if definition and current.custom_provider is None:
-        reasons.append(
-            FieldChange("provider", "built-in", "custom_provider", forces_replacement=True)
-        )
+        reasons.append("provider")
     return reasons
 
 

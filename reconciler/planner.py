@@ -333,10 +333,9 @@ def _other(ownership: Ownership) -> Ownership:
     return "organization" if ownership == "user" else "user"
 
 
-def _reason(reasons: Sequence[FieldChange]) -> str:
-    """``config cannot change in place``: each forcing field once, by its top-level name."""
-    names = dict.fromkeys(r.path.split(".", 1)[0] for r in reasons)
-    return "; ".join(f"{name} cannot change in place" for name in names)
+def _reason(reasons: Sequence[str]) -> str:
+    """``config cannot change in place``: each forcing field by its top-level name."""
+    return "; ".join(f"{name} cannot change in place" for name in reasons)
 
 
 def _custom_credentials(current: RemoteIntegration) -> bool:
