@@ -8,7 +8,10 @@ most ``max_retries`` retries, and no wait that would end more than
 ``max_retry_time`` seconds after a call began.
 Every POST carries an ``Idempotency-Key``, the same on all its retries; PUT
 and DELETE are idempotent by nature, so a retry after one that took effect is
-harmless. 400, 401, 403, 404, 409 and 422 fail at once with the API's message.
+harmless. 400, 401, 403, 404, 409 and 422 fail at once with the API's message;
+so do a DNS name that does not exist and a certificate that does not verify
+(``ApiUnreachableError``, which names the host and port, the kind of failure
+and the attempts made; ``reconciler.responses.unreachable``).
 No error carries a secret this client sent: an API message that echoes the
 request (its client secret, the API key) is scrubbed against that request's
 values, and an answer that does not parse is reported by field, never by value.
@@ -46,7 +49,7 @@ from reconciler.errors import (
 from reconciler.listing import Page, list_all
 from reconciler.models import Ownership, RemoteIntegration
 from reconciler.pacing import RateLimiter
-from reconciler.responses import api_error, sent_secrets, transport_failure
+from reconciler.responses import api_error, endpoint, sent_secrets, unreachable
 from reconciler.secrets import scrub
 from reconciler.urls import check_base_url
 from reconciler.wire import created_as_asked
@@ -160,7 +163,7 @@ class ApiClient:
             raise ConfigError("no API key: set WORKOS_API_KEY")
         self.base_url = check_base_url(base_url)
         parsed = httpx.URL(self.base_url)
-        self._origin = f"{parsed.scheme}://{parsed.netloc.decode('ascii')}/"
+        self._where = endpoint(parsed)
         self.api_key = api_key
         self.max_retries = max_retries
         self.max_retry_time = max_retry_time
@@ -281,9 +284,11 @@ class ApiClient:
             sleep=self._sleep,
             before_sleep=lambda state: _log_retry(method, path, state),
         )
+        attempts = 0
         try:
             async for attempt in retrying:
                 with attempt:
+                    attempts += 1
                     try:
                         return await self._send_once(method, path, params, json, headers)
                     except _Retryable as failure:
@@ -291,7 +296,12 @@ class ApiClient:
                             failures.append(failure)
                         raise
         except _Retryable as exhausted:
-            raise exhausted.error from None
+            error = exhausted.error
+            if isinstance(error, ApiUnreachableError):
+                raise error.after(attempts) from None
+            raise error from None
+        except ApiUnreachableError as hopeless:  # another attempt would fail the same way
+            raise hopeless.after(attempts) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _wait(self, state: RetryCallState) -> float:
@@ -320,12 +330,17 @@ class ApiClient:
                 method, path, params=params, json=json, headers=headers
             )
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-            never_sent = isinstance(
-                exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout
+            failure = unreachable(exc)
+            error = ApiUnreachableError(
+                self._where,
+                scrub(failure.reason, secrets),
+                request=scrub(f"{method} {path}", secrets),
+                retryable=failure.retry,
+                hint=failure.hint,
             )
-            detail = transport_failure(exc, self._origin, connecting=never_sent)
-            error = ApiUnreachableError(scrub(f"{method} {path}: {detail}", secrets))
-            raise _Retryable(error, None, ambiguous=not never_sent) from None
+            if not failure.retry:
+                raise error from None
+            raise _Retryable(error, None, ambiguous=failure.sent) from None
         if self._pace is not None:
             if response.status_code == 429:
                 self._pace.throttled()  # the whole client slows down, not just this request

@@ -104,7 +104,56 @@ class UnprocessableError(ApiError):
 
 
 class ApiUnreachableError(ApiError):
-    """No usable answer: connection failure, timeout, or retries exhausted."""
+    """No usable answer: connection failure, timeout, or retries exhausted.
+
+    Says where (``host:port``), what kind of failure (``reason``: connection
+    refused, DNS name not found, TLS certificate verification failed, timed
+    out...), which request and after how many ``attempts``, whether another
+    attempt could succeed (``retryable``), and what to do (``hint``)::
+
+        cannot reach api.workos.com:443: temporary DNS failure
+        (GET /data-integrations: 4 attempts); the name server did not answer: ...
+    """
+
+    def __init__(
+        self,
+        where: str,
+        reason: str,
+        *,
+        request: str = "",
+        attempts: int = 1,
+        retryable: bool = True,
+        hint: str = "",
+    ) -> None:
+        self.where = where
+        self.reason = reason
+        self.request = request
+        self.attempts = attempts
+        self.retryable = retryable
+        self.hint = hint
+        self.status = None
+        self.code = None
+        self.request_id = None
+        self.api_message = f"cannot reach {where}: {reason}"
+        ReconcilerError.__init__(self, self._text())
+
+    def _text(self) -> str:
+        count = f"{self.attempts} attempt{'s' * (self.attempts != 1)}"
+        if not self.retryable and self.attempts == 1:
+            count += ", not retried"
+        done = f"{self.request}: {count}" if self.request else count
+        return f"{self.api_message} ({done})" + (f"; {self.hint}" if self.hint else "")
+
+    def after(self, attempts: int) -> ApiUnreachableError:
+        """The same failure, as the last of ``attempts`` attempts."""
+        return ApiUnreachableError(
+            self.where,
+            self.reason,
+            request=self.request,
+            attempts=attempts,
+            retryable=self.retryable,
+            hint=self.hint,
+        )
 
 
 class RefusedError(ReconcilerError):

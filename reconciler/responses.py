@@ -1,14 +1,19 @@
 """Errors from answers: an API error or a transport failure, explained and scrubbed.
 
 No message carries a secret the request sent (the API key, a client secret):
-an API message that echoes the request is scrubbed against its values.
+an API message that echoes the request is scrubbed against its values. A
+transport failure is classified (``unreachable``): refused, DNS, TLS, timeout,
+and whether another attempt could succeed.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import socket
 import ssl
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -79,35 +84,123 @@ def api_error(response: httpx.Response, secrets: Sequence[str]) -> ApiError:
     )
 
 
-def _os_reason(exc: BaseException) -> str | None:
-    """The operating system's reason in the chain of ``exc`` (e.g. "connection refused").
+@dataclass(frozen=True)
+class Unreachable:
+    """Why a request got no usable answer, read from the transport's exception.
 
-    httpx wraps the OSError (through anyio's "All connection attempts failed");
-    a TLS failure keeps its full text (``[SSL: CERTIFICATE_VERIFY_FAILED] ...``).
+    ``reason`` names the kind of failure ("connection refused", "DNS name not
+    found"...); ``retry`` says whether another attempt may succeed (a name that
+    does not exist, or a certificate that does not verify, fails the same way
+    every time); ``sent`` whether the request may have reached the server;
+    ``hint`` what to do about it.
     """
+
+    reason: str
+    retry: bool = True
+    sent: bool = False
+    hint: str = ""
+
+
+CHECK_URL = "check the API URL (--api-url or WORKOS_BASE_URL)"
+_NAME_NOT_FOUND = frozenset(
+    getattr(socket, name)
+    for name in ("EAI_NONAME", "EAI_NODATA", "EAI_ADDRFAMILY")
+    if hasattr(socket, name)
+)
+
+
+def endpoint(url: httpx.URL) -> str:
+    """``host:port`` of a URL, the port made explicit (``[::1]:8787`` for IPv6)."""
+    host = url.host
+    port = url.port or (443 if url.scheme == "https" else 80)
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def unreachable(exc: httpx.TransportError) -> Unreachable:
+    """The kind of a transport failure: what it was, whether to retry, what to do.
+
+    Built from the exception's type and the operating system's error in its
+    chain (httpx wraps it, through anyio's "All connection attempts failed"),
+    never from the request.
+    """
+    connecting = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+    if isinstance(exc, httpx.TimeoutException):
+        if connecting:
+            return Unreachable("timed out connecting", hint="check the network, then run again")
+        return Unreachable(
+            "timed out waiting for the answer",
+            sent=True,
+            hint="run again; plan shows what took effect",
+        )
+    causes = list(_causes(exc))
+    for cause in causes:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return Unreachable(
+                f"TLS certificate verification failed ({_tls_detail(cause)})",
+                retry=False,
+                hint=f"the server's certificate is not trusted for this host: {CHECK_URL}; "
+                "a private certificate authority goes in SSL_CERT_FILE",
+            )
+        if isinstance(cause, socket.gaierror):
+            return _dns_failure(cause)
+    for cause in causes:
+        if isinstance(cause, ConnectionRefusedError):
+            return Unreachable(
+                "connection refused", hint=f"nothing is listening there: {CHECK_URL}"
+            )
+    reason = _os_reason(causes) or str(exc) or type(exc).__name__
+    if connecting:
+        return Unreachable(reason)
+    return Unreachable(f"connection lost ({type(exc).__name__}: {reason})", sent=True)
+
+
+def _dns_failure(error: socket.gaierror) -> Unreachable:
+    if error.errno in _NAME_NOT_FOUND:
+        return Unreachable(
+            "DNS name not found",
+            retry=False,
+            hint="check the host name in the API URL (--api-url or WORKOS_BASE_URL)",
+        )
+    if error.errno == socket.EAI_AGAIN:
+        return Unreachable(
+            "temporary DNS failure", hint="the name server did not answer: check the network"
+        )
+    detail = error.strerror or str(error)
+    return Unreachable(f"DNS lookup failed ({detail[:1].lower() + detail[1:]})")
+
+
+def _tls_detail(error: ssl.SSLCertVerificationError) -> str:
+    """``[SSL: CERTIFICATE_VERIFY_FAILED] self-signed certificate``: why, on one line."""
+    message = getattr(error, "verify_message", None)
+    if message:
+        return f"[SSL: CERTIFICATE_VERIFY_FAILED] {message}"
+    return re.sub(r"\s*\(_ssl\.c:\d+\)$", "", str(error)) or "[SSL: CERTIFICATE_VERIFY_FAILED]"
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and everything in its chain, exception groups opened, each once."""
     seen: set[int] = set()
-    cause: BaseException | None = exc
-    while cause is not None and id(cause) not in seen:
+    pending: list[BaseException] = [exc]
+    while pending:
+        cause = pending.pop(0)
+        if id(cause) in seen:
+            continue
         seen.add(id(cause))
+        yield cause
+        if isinstance(cause, BaseExceptionGroup):
+            pending.extend(cause.exceptions)
+        following = cause.__cause__ or cause.__context__
+        if following is not None:
+            pending.append(following)
+
+
+def _os_reason(causes: list[BaseException]) -> str | None:
+    """The operating system's reason in a chain (e.g. "network is unreachable")."""
+    for cause in causes:
         if isinstance(cause, ssl.SSLError):
             return str(cause)
         if isinstance(cause, OSError) and (cause.strerror or cause.errno):
             errno = cause.errno
             reason = os.strerror(errno) if errno and errno > 0 else str(cause.strerror)
             return reason[:1].lower() + reason[1:] if reason[1:2].islower() else reason
-        cause = cause.__cause__ or cause.__context__
     return None
-
-
-def transport_failure(exc: httpx.TransportError, origin: str, *, connecting: bool) -> str:
-    """What went wrong and where: "cannot connect to http://127.0.0.1:9/ (connection refused)".
-
-    Built from the base URL (which carries no credentials) and the failure's
-    kind and OS reason, never from the request.
-    """
-    if isinstance(exc, httpx.TimeoutException):
-        return f"{'cannot connect to' if connecting else 'no answer from'} {origin} (timed out)"
-    reason = _os_reason(exc) or str(exc) or type(exc).__name__
-    if connecting:
-        return f"cannot connect to {origin} ({reason})"
-    return f"connection to {origin} failed ({type(exc).__name__}: {reason})"
