@@ -221,14 +221,22 @@ class Settings(_Strict):
 
 
 class Manifest(_Strict):
-    """One manifest file."""
+    """One manifest file. Top-level keys starting with ``x-`` are extension fields,
+    ignored (a place for YAML anchors, as in docker compose files)."""
 
     model_config = ConfigDict(
         extra="forbid",
         strict=True,
         frozen=True,
         title="reconciler manifest",
-        json_schema_extra={"$schema": "https://json-schema.org/draft/2020-12/schema"},
+        json_schema_extra={
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "description": "One manifest file. Top-level keys starting with x- are "
+            "extension fields, ignored (e.g. to hold YAML anchors).",
+            "patternProperties": {
+                "^x-": {"description": "Extension field: ignored (e.g. to hold YAML anchors)."}
+            },
+        },
     )
 
     version: Literal[1]
@@ -237,6 +245,21 @@ class Manifest(_Strict):
 
     _no_null = field_validator("settings", mode="before")(_not_null)
     _integer_version = field_validator("version", mode="before")(not_a_bool)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _ignore_extensions(cls, data: Any) -> Any:
+        if isinstance(data, dict) and any(is_extension(key) for key in data):
+            return {key: value for key, value in data.items() if not is_extension(key)}
+        return data
+
+
+EXTENSION_PREFIX = "x-"
+
+
+def is_extension(key: object) -> bool:
+    """A top-level manifest key that is an extension field (``x-...``), ignored."""
+    return isinstance(key, str) and key.startswith(EXTENSION_PREFIX)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from reconciler.manifest.references import (
     REFERENCE_START,
     RefusedValue,
     Resolver,
+    unknown_kind,
 )
 from reconciler.manifest.yamlsource import Document, Node, describe_value
 from reconciler.models import Manifest
@@ -115,7 +116,16 @@ class Interpolator:
 
     def _secret(self, value: str, loc: Loc) -> str:
         """A client_secret, left as written: resolved into a ``Secret`` after
-        validation; only a default, or a reference the policy refuses, is reported here."""
+        validation; only a default, an unknown kind, or a reference the policy refuses, is
+        reported here."""
+        kind = unknown_kind(value)
+        if kind is not None:
+            self._report(
+                loc,
+                f"client_secret: unknown reference kind {describe_value(kind)}: "
+                "use ${env:NAME} or ${file:path}",
+            )
+            return value
         secret = ENV_REFERENCE.fullmatch(value)
         if secret is not None and secret.group(2) is not None:
             self._report(
@@ -134,6 +144,12 @@ class Interpolator:
         """A plain field's value: a reference's value if it is a usable one, else itself."""
         field = label(split(loc)[1])
         reference = REFERENCE.fullmatch(value)
+        kind = unknown_kind(value) if reference is None else None
+        if kind is not None:
+            self._report(
+                loc, f"{field}: unknown reference kind {describe_value(kind)}: use ${{env:NAME}}"
+            )
+            return value
         if reference is None:
             if REFERENCE_START.search(value):
                 self._report(

@@ -3,7 +3,8 @@
 Every problem of a run, across all files, is collected and raised at once as a
 ``ManifestError``; each points at file:line:column. No message carries a
 secret. The steps: find the files (``files``), read, parse, interpolate and
-validate each (``manifestfile``), check across entries (``checks``), and
+validate each (``manifestfile``), check across entries (``checks``; entries
+with problems of their own take part through their valid identity), and
 resolve each client secret once everything else is known to be valid.
 """
 
@@ -83,6 +84,8 @@ def _load(
     problems.extend(checks.url_problems(entries, resolver.policy))
     integrations = []
     for entry in entries:
+        if entry.partial:  # it has problems: only the checks across entries read it
+            continue
         secret = _resolve_secret(entry, resolver, problems) if resolve_secrets else None
         integrations.append(DesiredIntegration(entry.spec, entry.source, secret))
     problems.extend(checks.exposed_secrets(entries, integrations, resolver.environ))

@@ -2,7 +2,10 @@
 
 A file with problems still gives its valid parts (its settings, its valid
 integrations) so that the checks across files can run on them too: a run
-reports every problem at once, not one file's worth at a time.
+reports every problem at once, not one file's worth at a time. An integration
+with problems of its own still takes part in those checks through what of it
+is valid (its slug, ownership and custom provider): a duplicate is reported
+along with its misspelt key.
 """
 
 from __future__ import annotations
@@ -23,16 +26,21 @@ from reconciler.manifest.yamlsource import Document, parse
 from reconciler.models import Integration, Manifest, Settings, Source
 
 MAX_PROBLEMS_PER_FILE = 200
-ValidParts = tuple[Settings | None, list[tuple[int, Integration]]]
+ValidParts = tuple[Settings | None, list[tuple[int, Integration, bool]]]
+_CHECKED_ACROSS = ("slug", "ownership", "custom_provider")
+"""The fields of an integration with problems that the checks across entries still read."""
 
 
 @dataclass(frozen=True)
 class IntegrationEntry:
-    """A valid integration of one file, with where it was written."""
+    """An integration of one file, with where it was written. ``partial``: the entry
+    has problems of its own, and ``spec`` holds only its valid identity and custom
+    provider, for the checks across entries."""
 
     spec: Integration
     doc: Document
     index: int
+    partial: bool = False
 
     @property
     def source(self) -> Source:
@@ -89,7 +97,9 @@ def load_file(
         return file
     file.settings, integrations = valid
     file.settings_given = "settings" in root.entries
-    file.entries = [IntegrationEntry(spec, doc, index) for index, spec in integrations]
+    file.entries = [
+        IntegrationEntry(spec, doc, index, partial) for index, spec, partial in integrations
+    ]
     return file
 
 
@@ -120,7 +130,7 @@ def _validate(
         if any(detail["loc"] == ("version",) for detail in details):
             return None
         return _valid_parts(content, details)
-    return manifest.settings, list(enumerate(manifest.integrations))
+    return manifest.settings, [(i, spec, False) for i, spec in enumerate(manifest.integrations)]
 
 
 def _relevant(details: list[ErrorDetails]) -> list[ErrorDetails]:
@@ -130,7 +140,8 @@ def _relevant(details: list[ErrorDetails]) -> list[ErrorDetails]:
 
 
 def _valid_parts(data: dict[str, Any], details: list[ErrorDetails]) -> ValidParts:
-    """The settings and integrations of a file that have no error of their own."""
+    """The settings and integrations of a file that have no error of their own, and
+    the valid parts of those that do (``partial``)."""
     locs = [detail["loc"] for detail in details]
     settings = None
     if not any(loc[:1] == ("settings",) for loc in locs) and isinstance(data.get("settings"), dict):
@@ -138,6 +149,29 @@ def _valid_parts(data: dict[str, Any], details: list[ErrorDetails]) -> ValidPart
     items = data.get("integrations")
     if not isinstance(items, list) or ("integrations",) in locs:
         return settings, []
-    failed = {loc[1] for loc in locs if loc[:1] == ("integrations",) and len(loc) > 1}
-    valid = [(i, item) for i, item in enumerate(items) if i not in failed]
-    return settings, [(i, Integration.model_validate(item)) for i, item in valid]
+    failed: dict[int, set[str | int]] = {}
+    for loc in locs:
+        if loc[:1] == ("integrations",) and len(loc) > 1 and isinstance(loc[1], int):
+            failed.setdefault(loc[1], set()).update(loc[2:3])
+    parts: list[tuple[int, Integration, bool]] = []
+    for index, item in enumerate(items):
+        if index not in failed:
+            parts.append((index, Integration.model_validate(item), False))
+            continue
+        partial = _partial(item, failed[index])
+        if partial is not None:
+            parts.append((index, partial, True))
+    return settings, parts
+
+
+def _partial(item: object, failed: set[str | int]) -> Integration | None:
+    """What the checks across entries read of an integration with problems (its slug,
+    ownership and custom provider, those that have no problem); None when its identity
+    is not known (no valid slug, or an ownership with a problem)."""
+    if not isinstance(item, dict) or "slug" not in item or failed & {"slug", "ownership"}:
+        return None
+    kept = {name: item[name] for name in _CHECKED_ACROSS if name in item and name not in failed}
+    try:
+        return Integration.model_validate(kept)
+    except ValidationError:  # pragma: no cover - each kept field is valid on its own
+        return None

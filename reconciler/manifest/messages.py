@@ -19,6 +19,7 @@ from pydantic_core import ErrorDetails
 from reconciler.errors import Problem
 from reconciler.manifest.yamlsource import Document, describe_value
 from reconciler.models import (
+    EXTENSION_PREFIX,
     NOT_NULL_MESSAGE,
     SLUG_PATTERN,
     Credentials,
@@ -137,6 +138,8 @@ def _unknown_key(key: str, model: type[BaseModel]) -> str:
     known = sorted(model.model_fields)
     close = difflib.get_close_matches(key, known, n=1)
     hint = f"did you mean {close[0]!r}?" if close else f"expected one of: {', '.join(known)}"
+    if model is Manifest and not close:
+        hint += f" (or an extension field, {EXTENSION_PREFIX}..., which is ignored)"
     return f"unknown key {describe_value(key)} {_where(model)}; {hint}"
 
 

@@ -28,6 +28,18 @@ MAX_SECRET_FILE_BYTES = 64 * 2**10
 REFERENCE = re.compile(r"\$\{(env|file):([^}]*)\}")
 ENV_REFERENCE = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 REFERENCE_START = re.compile(r"\$\{(?:env|file):")
+# A whole value written as a reference of any kind (``${vault:x}``): only env and file exist.
+ANY_REFERENCE = re.compile(r"\$\{([A-Za-z][A-Za-z0-9_-]*):[^}]*\}")
+KINDS = ("env", "file")
+
+
+def unknown_kind(value: str) -> str | None:
+    """The kind of a whole-value reference that is neither ``env`` nor ``file``
+    (``vault`` for ``${vault:x}``), or None."""
+    match = ANY_REFERENCE.fullmatch(value)
+    if match is None or match.group(1) in KINDS:
+        return None
+    return match.group(1)
 
 
 @dataclass
