@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -36,14 +37,30 @@ FILE_KIND = "reconciler-saved-plan"
 FILE_VERSION = 2
 
 
-def manifest_digest(files: Sequence[str]) -> str:
-    """SHA-256 over the names and contents of the manifest files, in order."""
+def manifest_digest(files: Sequence[str], names: Sequence[str] | None = None) -> str:
+    """SHA-256 over the names and contents of the manifest files, in order; ``names``
+    are the files' names as the saved plan records them (default: as given)."""
     digest = hashlib.sha256()
-    for name in files:
-        data = Path(name).read_bytes()
+    for path, name in zip(files, files if names is None else names, strict=True):
+        data = Path(path).read_bytes()
         digest.update(f"{name}\0{len(data)}\0".encode())
         digest.update(data)
     return digest.hexdigest()
+
+
+def stored_name(path: str, base: str | None) -> str:
+    """A manifest's path as a saved plan records it: relative to ``base`` (the plan
+    file's directory, "" for the current one), with ``/``, so that the plan applies
+    from any directory (absolute where no relative path leads there); as given
+    without a ``base``."""
+    if base is None:
+        return path
+    absolute = os.path.abspath(path)
+    try:
+        relative = os.path.relpath(absolute, os.path.abspath(base or os.curdir))
+    except ValueError:  # another drive (Windows)
+        return Path(absolute).as_posix()
+    return Path(relative).as_posix()
 
 
 @dataclass(frozen=True)
@@ -81,13 +98,21 @@ class _Keys:
 
 @dataclass(frozen=True)
 class SavedPlan:
-    """A plan as read back from its file."""
+    """A plan as read back from its file; ``base`` is the file's directory ("" for the
+    current one), which the manifest paths it records are relative to."""
 
     data: dict[str, Any]
+    base: str = ""
+
+    @property
+    def names(self) -> list[str]:
+        """The manifest paths as recorded (relative to ``base``)."""
+        return list(self.data["manifest"]["files"])
 
     @property
     def files(self) -> list[str]:
-        return list(self.data["manifest"]["files"])
+        """The manifest paths, from the current directory."""
+        return [os.path.normpath(os.path.join(self.base, name)) for name in self.names]
 
     @property
     def changes(self) -> list[dict[str, Any]]:
@@ -113,8 +138,12 @@ def dump(
     policy: Policy,
     rotate_secrets: bool = False,
     targets: Sequence[str] = (),
+    location: str | os.PathLike[str] | None = None,
 ) -> str:
-    """The saved-plan file's text (JSON)."""
+    """The saved-plan file's text (JSON), to be written at ``location``: the manifest
+    paths are recorded relative to its directory (as given without a ``location``)."""
+    base = os.path.dirname(os.fspath(location)) if location is not None else None
+    names = [stored_name(path, base) for path in desired.files]
     salt = secrets.token_bytes(16)
     keys = _Keys.derive(api_key, salt)
     data = {
@@ -123,7 +152,7 @@ def dump(
         "api_url": api_url,
         "api_key_fingerprint": keys.key_fingerprint,
         "policy": {"name": policy.name, "sha256": policy.fingerprint},
-        "manifest": {"files": list(desired.files), "sha256": manifest_digest(desired.files)},
+        "manifest": {"files": names, "sha256": manifest_digest(desired.files, names)},
         "salt": salt.hex(),
         "rotate_secrets": rotate_secrets,
         "targets": list(targets),
@@ -153,7 +182,7 @@ def read(path: str) -> SavedPlan:
         )
     if not _well_formed(data):
         raise ConfigError(f"{path}: not a saved plan: its content is incomplete or altered")
-    return SavedPlan(data)
+    return SavedPlan(data, os.path.dirname(path))
 
 
 def _well_formed(data: dict[str, Any]) -> bool:
@@ -229,11 +258,11 @@ def verify(
         was = data["policy"]["name"]
         detail = f"{was} has changed" if was == policy.name else f"{was}, not {policy.name}"
         raise StalePlanError(f"stale plan: it was made under {detail}")
-    if list(desired.files) != saved.files:
+    if [os.path.abspath(p) for p in desired.files] != [os.path.abspath(p) for p in saved.files]:
         raise StalePlanError(
             f"stale plan: it was made from {', '.join(saved.files)}, not {', '.join(desired.files)}"
         )
-    if manifest_digest(desired.files) != data["manifest"]["sha256"]:
+    if manifest_digest(desired.files, saved.names) != data["manifest"]["sha256"]:
         raise StalePlanError("stale plan: the manifest changed since the plan was made")
     existing = {r.identity: r for r in remote}
     planned = {a.identity: a for a in fresh.actions}

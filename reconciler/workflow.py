@@ -153,8 +153,10 @@ def _plan(
     return replace(result, targeting=Targeting(patterns, skipped))
 
 
-def save(reviewed: Review, api: IntegrationsApi) -> str:
-    """The saved-plan file's text for ``reviewed`` (bound to ``api``'s key and the policy)."""
+def save(reviewed: Review, api: IntegrationsApi, *, location: str | None = None) -> str:
+    """The saved-plan file's text for ``reviewed`` (bound to ``api``'s key and the policy),
+    to be written at ``location``: manifest paths are recorded relative to its directory
+    (as given without one), so that ``apply --plan`` works from any directory."""
     _check_destination(reviewed, api)
     return planfile.dump(
         reviewed.plan,
@@ -164,6 +166,7 @@ def save(reviewed: Review, api: IntegrationsApi) -> str:
         policy=reviewed.policy,
         rotate_secrets=reviewed.rotate_secrets,
         targets=reviewed.targets,
+        location=location,
     )
 
 
