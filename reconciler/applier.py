@@ -6,6 +6,8 @@ deletes last. Independent actions run concurrently, bounded by
 failure does not stop the others. Told to stop (``stop``, e.g. on SIGINT or
 SIGTERM through ``stop_on_signals``), it starts no new action, lets those in
 flight finish, and reports the rest as skipped: running again finishes the work.
+A second signal may stop it at once (``stop_on_signals``'s ``on_second``, by
+cancelling it): the outcome of the actions in flight is then unknown.
 A replace whose delete is done always finishes its create; if that fails, the
 previous object is restored where it can be, and the result's ``state`` says
 what was left (``reconciler.replace``).
@@ -162,13 +164,19 @@ async def _gather(run: Callable[[int, Action], Any], actions: Sequence[tuple[int
 def stop_on_signals(
     on_signal: Callable[[signal.Signals], None] | None = None,
     signals: Sequence[signal.Signals] = STOP_SIGNALS,
+    *,
+    on_second: Callable[[signal.Signals], None] | None = None,
 ) -> Iterator[asyncio.Event]:
     """Within a running event loop: an event set by the first SIGINT or SIGTERM.
 
-    Pass ``event.is_set`` as ``apply_plan``'s ``stop``. The first signal also
-    gives the signals back their default action, so a second one stops the
-    process at once. ``on_signal`` hears of the first (to say what happens
-    next). Where the loop cannot handle signals (Windows), the event is never set.
+    Pass ``event.is_set`` as ``apply_plan``'s ``stop``. ``on_signal`` hears of
+    the first signal (to say what happens next). Without ``on_second``, the
+    first signal also gives the signals back their default action, so a second
+    one stops the process at once. With it, ``on_second`` hears of the second
+    signal instead (to stop at once, e.g. by cancelling the task that applies,
+    after saying which actions were in flight: their outcome is unknown), and
+    only then are the signals given back, so a third stops the process. Where
+    the loop cannot handle signals (Windows), the event is never set.
     """
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -179,7 +187,13 @@ def stop_on_signals(
             loop.remove_signal_handler(installed.pop())
 
     def received(which: signal.Signals) -> None:
-        restore()
+        if stop.is_set():  # the second: only reached with on_second
+            restore()
+            assert on_second is not None
+            on_second(which)
+            return
+        if on_second is None:
+            restore()
         stop.set()
         if on_signal is not None:
             on_signal(which)

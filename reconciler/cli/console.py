@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from reconciler.escaping import for_terminal
 from reconciler.secrets import Redactor
 
 if TYPE_CHECKING:
@@ -74,17 +75,18 @@ class Progress:
         self.quiet = quiet
         self.live = enabled and not quiet and _terminal()
         self.finished: list[ActionResult] = []
-        self._started = 0
+        self.flying: list[Action] = []
+        """Actions started and not yet finished, in the order they started."""
         self._bar: Any = None
 
     def started(self, action: Action) -> None:
         """An action started (``execute``'s ``on_start``)."""
-        self._started += 1
+        self.flying.append(action)
 
     @property
     def in_flight(self) -> int:
-        """Actions started and not yet finished."""
-        return self._started - sum(1 for r in self.finished if r.outcome != "skipped")
+        """How many actions are started and not yet finished."""
+        return len(self.flying)
 
     def __enter__(self) -> Callable[[ActionResult], None]:
         if self.live:
@@ -95,6 +97,7 @@ class Progress:
 
     def report(self, result: ActionResult) -> None:
         self.finished.append(result)
+        self.flying = [action for action in self.flying if action is not result.action]
         if self._bar is not None:
             self._bar.update(1)
         elif self.enabled and (not self.quiet or result.outcome == "failed"):
@@ -110,3 +113,19 @@ class Progress:
         from reconciler.render import render_result_line
 
         click.echo(self.redactor.redact(render_result_line(result, color_enabled())))
+
+
+def stopped_at_once(signal_name: str, flying: list[Action]) -> str:
+    """What a second signal during apply says: the actions whose outcome is unknown."""
+    head = f"\n{signal_name} again: stopping at once."
+    if not flying:
+        return f"{head} No action was in flight."
+    lines = [
+        f"{head} The outcome of {'this action' if len(flying) == 1 else 'these actions'} "
+        "is unknown (in flight):"
+    ]
+    for action in flying:
+        name = for_terminal(f"{action.slug} ({action.ownership})")
+        lines.append(f"  {action.kind.value} {name}")
+    lines.append("Run `reconciler plan` to see what took effect, then apply again.")
+    return "\n".join(lines)

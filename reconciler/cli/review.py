@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import click
 from click.core import ParameterSource
 
-from reconciler.cli.console import Progress, color_enabled
+from reconciler.cli.console import Progress, color_enabled, stopped_at_once
 from reconciler.cli.group import cli
 from reconciler.cli.options import (
     api_options,
@@ -39,7 +39,7 @@ from reconciler.cli.runtime import (
     run,
     runtime,
 )
-from reconciler.errors import ConfigError
+from reconciler.errors import ApplyFailedError, ConfigError
 from reconciler.escaping import for_terminal
 
 if TYPE_CHECKING:
@@ -257,13 +257,18 @@ def _report_results(reviewed: Review, outcome: ApplyResult, output_format: str) 
 async def _execute(
     reviewed: Review, client: ApiClient, concurrency: int, as_json: bool
 ) -> ApplyResult:
-    """Execute with a progress report; the first SIGINT/SIGTERM starts no new action."""
+    """Execute with a progress report. The first SIGINT/SIGTERM starts no new action;
+    the second stops at once, listing the actions in flight (their outcome is unknown)."""
+    import asyncio
+
     from reconciler.applier import stop_on_signals
     from reconciler.workflow import execute
 
     progress = Progress(
         reviewed.plan, runtime().redactor, enabled=not as_json, quiet=runtime().quiet
     )
+    work: asyncio.Future[ApplyResult] | None = None
+    interrupted: list[str] = []
 
     def stopping(which: object) -> None:
         name = getattr(which, "name", str(which))
@@ -273,12 +278,31 @@ async def _execute(
             err=True,
         )
 
-    with stop_on_signals(stopping) as stop, progress as report:
-        return await execute(
-            reviewed,
-            client,
-            concurrency=concurrency,
-            on_start=progress.started,
-            on_result=report,
-            stop=stop.is_set,
+    def stopping_now(which: object) -> None:
+        name = getattr(which, "name", str(which))
+        interrupted.append(name)
+        echo(stopped_at_once(name, progress.flying), err=True)
+        if work is not None:
+            work.cancel()
+
+    with stop_on_signals(stopping, on_second=stopping_now) as stop, progress as report:
+        work = asyncio.ensure_future(
+            execute(
+                reviewed,
+                client,
+                concurrency=concurrency,
+                on_start=progress.started,
+                on_result=report,
+                stop=stop.is_set,
+            )
         )
+        try:
+            return await work
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if not interrupted or (current is not None and current.cancelling()):
+                raise
+    raise ApplyFailedError(
+        f"stopped at once by a second {interrupted[0]}: what the actions in flight did is "
+        "unknown; run `reconciler plan` to see where things stand"
+    )

@@ -202,5 +202,28 @@ def confirm(yes: bool) -> None:
             "refusing to apply without confirmation: no terminal to ask on. "
             "Pass --yes, or apply a reviewed saved plan with --plan FILE"
         )
-    if not click.confirm("Apply these changes?", default=False):
+    if not _ask("Apply these changes?"):
         raise ConfigError("apply cancelled: nothing was changed")
+
+
+def _ask(question: str) -> bool:
+    """``click.confirm``, where Ctrl-C (or end of input) answers no at once.
+
+    Under ``asyncio.run`` a SIGINT only cancels the main task, which a prompt
+    blocked on the terminal does not see until Enter: the default handler is
+    put back for the question, so Ctrl-C interrupts it.
+    """
+    import signal
+
+    try:
+        previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    except ValueError:  # not the main thread: leave the handlers alone
+        previous = None
+    try:
+        return click.confirm(question, default=False)
+    except click.Abort:  # Ctrl-C or end of input
+        click.echo("", err=True)
+        return False
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
