@@ -16,7 +16,13 @@ from reconciler.plan import ActionKind, Plan
 from reconciler.planfile import FILE_KIND, FILE_VERSION, SavedPlan, dump, read, verify
 from reconciler.planner import plan
 from reconciler.policy import DEFAULT_POLICY, Policy
-from tests.support.factories import desired, desired_state, remote, secret_ref
+from tests.support.factories import (
+    custom_credentials,
+    desired,
+    desired_state,
+    remote,
+    secret_ref,
+)
 
 API_URL = "https://api.workos.com"
 API_KEY = "sk_test_planfile-key-Vb71"
@@ -236,6 +242,19 @@ ALTERATIONS: dict[str, Callable[[dict[str, Any]], None]] = {
     "change-without-slug": lambda data: data["plan"]["changes"][0].pop("slug"),
     "change-with-bad-ownership": _set("team", "plan", "changes", 0, "ownership"),
     "remote-not-an-object": _set("id", "plan", "changes", 1, "remote"),
+    "api-url-not-a-string": _set(1, "api_url"),
+    "fingerprint-not-a-string": _set(None, "api_key_fingerprint"),
+    "salt-not-a-string": _set(16, "salt"),
+    "targets-not-a-list": _set("github", "targets"),
+    "target-not-a-string": _set(["github", 1], "targets"),
+    "policy-not-an-object": _set("the default policy", "policy"),
+    "policy-name-not-a-string": _set(None, "policy", "name"),
+    "digests-not-a-list": _set({}, "digests"),
+    "manifest-not-an-object": _set([], "manifest"),
+    "plan-not-an-object": _set([], "plan"),
+    "plan-without-changes": lambda data: data["plan"].pop("changes"),
+    "digest-not-an-object": _set("0" * 64, "digests", 0),
+    "change-not-an-object": _set("create github", "plan", "changes", 0),
 }
 
 
@@ -362,3 +381,66 @@ def test_an_altered_change_digest_is_planned_differently() -> None:
     Path("plan.json").write_text(json.dumps(data))
     message = _stale(read("plan.json"))
     assert message == "stale plan: slack (user) would now be planned differently"
+
+
+# --- what the file records, exactly --------------------------------------------------------
+
+
+def test_the_file_is_sorted_two_space_json_with_characters_as_written() -> None:
+    _save(_desired(slack="café ☕ notes"))
+    text = Path("plan.json").read_text(encoding="utf-8")
+    assert text == json.dumps(json.loads(text), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    assert "café ☕ notes" in text  # not \u00e9: a reviewer reads it as written
+
+
+def test_the_targets_a_plan_was_made_with_are_read_back() -> None:
+    state = _desired()
+    made = plan(state, _remote())
+    text = dump(
+        made, state, api_url=API_URL, api_key=API_KEY, policy=DEFAULT_POLICY, targets=["git*"]
+    )
+    Path("plan.json").write_text(text)
+    assert read("plan.json").targets == ("git*",)
+    _save()
+    assert read("plan.json").targets == ()
+    data = json.loads(Path("plan.json").read_text())
+    del data["targets"]  # a file from before --target: the whole manifest
+    Path("plan.json").write_text(json.dumps(data))
+    assert read("plan.json").targets == ()
+
+
+def _github_update(secret: str) -> Desired:
+    """github's description changes; its custom credentials (the secret's last 4 are the
+    remote's) are not sent."""
+    entry = desired(secret=secret, slug="github", description="new", credentials=secret_ref())
+    return desired_state(entry)
+
+
+GITHUB = [remote("github", description="old", credentials=custom_credentials("client-id", "1234"))]
+
+
+def test_a_secret_the_plan_does_not_send_is_not_recorded_and_may_change() -> None:
+    state = _github_update(SECRET)
+    (action,) = plan(state, GITHUB).actions
+    assert "credentials" not in action.values
+    _, saved = _save(state, GITHUB)
+    assert saved.data["digests"] == [{"change": saved.data["digests"][0]["change"], "secret": None}]
+    other = "another-plan-secret-1234"  # the same last 4: the same plan
+    assert _verify(saved, _github_update(other), GITHUB).actions == (action,)
+
+
+def test_organization_credentials_are_sent_without_a_secret_digest() -> None:
+    state = desired_state(desired(slug="slack", credentials={"type": "organization"}))
+    current = [remote("slack", credentials=custom_credentials("client-id", "1234"))]
+    made, saved = _save(state, current)
+    (action,) = made.actions
+    assert action.values == {"credentials": {"type": "organization"}}
+    assert saved.data["digests"][0]["secret"] is None
+    assert _verify(saved, state, current).actions == made.actions
+
+
+def test_a_secret_rotated_since_a_plan_that_did_not_send_it_is_named_as_such() -> None:
+    _, saved = _save(_github_update(SECRET), GITHUB)
+    rotated = _github_update("canary-plan-secret-9999")  # new last 4: now sent
+    message = _stale(saved, state=rotated, current=GITHUB)
+    assert message == "stale plan: the client secret of github (user) changed since the plan"
