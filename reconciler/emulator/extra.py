@@ -17,7 +17,7 @@ its rate-limit bucket)."""
 
 INSTALL_HINT = (
     "the emulator needs its extra dependencies (FastAPI, uvicorn): "
-    "pip install 'reconciler[emulator]'"
+    "pip install 'workos-pipes-reconciler[emulator]'"
 )
 
 

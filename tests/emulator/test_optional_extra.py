@@ -1,10 +1,10 @@
 """The tool without the ``emulator`` extra: FastAPI, starlette, uvicorn, aiolimiter unimportable.
 
 Each check runs the CLI in a subprocess whose first meta path finder refuses
-those three packages, as an install without ``reconciler[emulator]`` would. The
-tool must validate and plan (against an emulator this test runs with the extra),
-and ``reconciler emulator`` must say how to install the extra, exit 1 and show
-no traceback.
+those three packages, as an install without ``workos-pipes-reconciler[emulator]``
+would. The tool must validate and plan (against an emulator this test runs with
+the extra), and ``reconciler emulator`` must say how to install the extra, exit 1
+and show no traceback.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from tests.conftest import EMULATOR_AUTH, REPO_ROOT
 EXTRA = ("aiolimiter", "fastapi", "starlette", "uvicorn")
 INSTALL_MESSAGE = (
     "Error: the emulator needs its extra dependencies (FastAPI, uvicorn): "
-    "pip install 'reconciler[emulator]'"
+    "pip install 'workos-pipes-reconciler[emulator]'"
 )
 MANIFEST = "examples/integrations.yaml"
 
