@@ -47,3 +47,12 @@ bench: $(STAMP)
 .PHONY: mutation
 mutation: $(STAMP)
 	$(BIN)/python mutation/run.py $(MUTATION_ARGS)
+
+# The release artifacts: the sdist and the wheel built from it, into a fresh dist/ (the
+# `build` package, in an isolated environment), each checked by `twine check --strict`.
+# tests/e2e/test_dist.py builds them too, installs the wheel into a clean venv and runs it.
+.PHONY: dist
+dist: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+	$(BIN)/twine check --strict dist/*
