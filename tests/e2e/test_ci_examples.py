@@ -3,7 +3,12 @@
 Each ``reconciler ...`` invocation in a workflow's shell steps (or the
 pre-commit hook's entry) is checked against the click CLI: the subcommand
 must exist, and so must each option, except those in ``EXPECTED_SOON``
-(being built now) while they are still missing.
+(being built now) while they are still missing. A step that uses the GitHub
+Action (``action.yml``) is run with a fake ``reconciler`` (tests/e2e/test_action.py)
+to learn the command line it builds, which is checked the same way.
+
+The examples install the tool by its distribution name, pinned, and use actions
+that run on node24 (actionlint checks them too: tests/e2e/test_actionlint.py).
 
 The examples also follow the trust model (the manifest is untrusted, the
 policy file is not): shipped manifests read only what the default policy
@@ -33,6 +38,7 @@ from reconciler.errors import ManifestError
 from reconciler.manifest import load
 from reconciler.manifest.yamlsource import parse
 from reconciler.policy import load_policy
+from tests.e2e.test_action import DISTRIBUTION, make_fakes, run_action, substitute
 
 ROOT = Path(__file__).resolve().parents[2]
 GITHUB = ROOT / "examples" / "ci" / "github-actions.yml"
@@ -51,6 +57,10 @@ EXPECTED_SOON_VALUES = {("--format", "markdown")}
 _SEPARATORS = {";", "&&", "||", "|", "&", "(", ")", "$("}
 _REDIRECTIONS = re.compile(r"\d*[<>]+&?")
 _SCRIPT_KEYS = ("before_script", "script", "after_script")
+ACTION_USES = "your-org/reconciler@"
+"""How the examples refer to the action: ``your-org`` is a placeholder."""
+NODE24_MAJORS = {"actions/checkout": 5, "actions/setup-python": 6, "actions/upload-artifact": 6}
+"""The first major version of each action that runs on node24 (node20 left the runners)."""
 
 
 def _load(path: Path) -> Any:
@@ -92,6 +102,46 @@ def _github_scripts(workflow: dict[str, Any]) -> list[str]:
     return [
         step["run"] for job in workflow["jobs"].values() for step in job["steps"] if "run" in step
     ]
+
+
+def _uses_action(step: dict[str, Any]) -> bool:
+    return str(step.get("uses", "")).startswith(ACTION_USES)
+
+
+def _action_inputs(step: dict[str, Any], env: dict[str, Any]) -> dict[str, str]:
+    """A step's ``with:`` as the runner passes it: strings, ``${{ env.X }}`` filled in."""
+    inputs: dict[str, str] = {}
+    for name, value in step.get("with", {}).items():
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        inputs[name] = substitute(text, {"env": env})
+    return inputs
+
+
+def _action_runs(workflow: dict[str, Any], tmp_path: Path) -> list[tuple[str, dict[str, Any]]]:
+    """Each step of ``workflow`` that uses the action, run with a fake ``reconciler``: the job's
+    name and what the fake saw (``arguments``, ``env``), with the step's environment."""
+    fakes = make_fakes(tmp_path / "fakes")
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    runs: list[tuple[str, dict[str, Any]]] = []
+    for name, job in workflow["jobs"].items():
+        for step in job["steps"]:
+            if not _uses_action(step):
+                continue
+            env = {**workflow.get("env", {}), **job.get("env", {}), **step.get("env", {})}
+            before = len(fakes.calls())
+            run = run_action(
+                _action_inputs(step, env),
+                workspace=workspace,
+                runner_temp=tmp_path / "runner-temp",
+                env=fakes.env(),
+                installed=fakes.installed(),
+                timeout=60,
+            )
+            assert run.failed is None, run.log
+            (call,) = fakes.calls()[before:]
+            runs.append((name, {**call, "step": step, "step_env": env}))
+    return runs
 
 
 def _gitlab_scripts(pipeline: dict[str, Any]) -> list[str]:
@@ -176,7 +226,7 @@ def test_the_check_catches_what_does_not_exist() -> None:
         _check(["plan", "--format", "yaml"])
 
 
-def test_github_actions_workflow() -> None:
+def test_github_actions_workflow(tmp_path: Path) -> None:
     workflow = _load(GITHUB)
     assert set(workflow["on"]) >= {"pull_request", "push"}
     assert workflow["on"]["push"]["branches"] == ["main"]
@@ -194,11 +244,17 @@ def test_github_actions_workflow() -> None:
     )
     uses = [step.get("uses", "") for step in plan_job["steps"]]
     assert any(use.startswith("actions/upload-artifact@") for use in uses)
-    assert any("gh pr comment" in step.get("run", "") for step in plan_job["steps"])
+    (commented,) = [step for step in plan_job["steps"] if _uses_action(step)]
+    assert commented["with"]["comment"] is True, "the plan as a sticky pull-request comment"
+    for job in jobs.values():
+        assert not any("gh " in step.get("run", "") for step in job["steps"]), "the action's job"
+        assert any(_uses_action(step) for step in job["steps"])
 
+    runs = _action_runs(workflow, tmp_path)
+    assert {name for name, _ in runs} == set(jobs)
     commands = [
         args for script in _github_scripts(workflow) for args in reconciler_commands(script)
-    ]
+    ] + [run["arguments"] for _, run in runs]
     for arguments in commands:
         _check(arguments)
     plans = [args for args in commands if args[0] == "plan"]
@@ -477,7 +533,7 @@ def test_codeowners_example_covers_the_trusted_paths() -> None:
         assert not set(owners) & set(manifest_owners), f"{what} is owned like the manifests"
 
 
-def test_github_actions_follows_the_trust_model() -> None:
+def test_github_actions_follows_the_trust_model(tmp_path: Path) -> None:
     workflow = _load(GITHUB)
     policy_globs = _env_globs(_load(POLICY))
     assert "pull_request_target" not in workflow["on"]
@@ -506,6 +562,11 @@ def test_github_actions_follows_the_trust_model() -> None:
             assert not {"GH_TOKEN", "GITHUB_TOKEN"} & set(step_env), f"{name}: {step['name']}"
             for arguments in reconciler_commands(step["run"]):
                 assert _under_policy(arguments, step_env), f"{name}: {arguments} without policy"
+    for name, run in _action_runs(workflow, tmp_path):
+        assert not {"GH_TOKEN", "GITHUB_TOKEN"} & set(run["step_env"]), name
+        assert run["env"]["GH_TOKEN"] is None and run["env"]["GITHUB_TOKEN"] is None, name
+        assert "github-token" not in run["step"].get("with", {}), f"{name}: the default token"
+        assert _under_policy(run["arguments"], run["step_env"]), f"{name}: {run['arguments']}"
 
     plan_job, apply_job, drift_job = jobs["plan"], jobs["apply"], jobs["drift"]
     assert "environment" not in plan_job
@@ -529,7 +590,9 @@ def test_github_actions_follows_the_trust_model() -> None:
 
     steps = plan_job["steps"]
     first_reconciler = min(
-        i for i, step in enumerate(steps) if _runs_reconciler(step.get("run", ""))
+        i
+        for i, step in enumerate(steps)
+        if _runs_reconciler(step.get("run", "")) or _uses_action(step)
     )
     (base_checkout,) = [
         i
@@ -585,3 +648,67 @@ def test_gitlab_ci_follows_the_trust_model() -> None:
         if "git show" in line and '> "$RECONCILER_POLICY"' in line
     ]
     assert fetch < show < first_reconciler, "the target branch's policy is used"
+
+
+# --- what the examples install and use ------------------------------------------------
+
+_PIP_INSTALL = re.compile(r"pip install\s+(\"[^\"]+\"|'[^']+'|\S+)")
+
+
+def test_the_examples_install_our_distribution_pinned(tmp_path: Path) -> None:
+    """Never the bare name ``reconciler`` (an unrelated project on the public index): the
+    distribution workos-pipes-reconciler, at RECONCILER_VERSION, from the release's tag
+    until it is published."""
+    workflow, pipeline = _load(GITHUB), _load(GITLAB)
+    version = workflow["env"]["RECONCILER_VERSION"]
+    assert re.fullmatch(r"\d+\.\d+\.\d+", version)
+    assert pipeline["variables"]["RECONCILER_VERSION"] == version
+    tag_source = f"{DISTRIBUTION} @ git+https://github.com/your-org/reconciler@v"
+    assert workflow["env"]["RECONCILER_SOURCE"] == tag_source + version
+    steps = [
+        (step, {**workflow["env"], **job.get("env", {})})
+        for job in workflow["jobs"].values()
+        for step in job["steps"]
+        if _uses_action(step)
+    ]
+    assert len(steps) == 4
+    for step, env in steps:
+        inputs = _action_inputs(step, env)
+        assert inputs["version"] == version, step
+        assert inputs["source"] == tag_source + version, step
+    installs = [
+        match.group(1).strip("\"'")
+        for path in sorted((EXAMPLES / "ci").iterdir())
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if not line.lstrip().startswith("#")
+        for match in _PIP_INSTALL.finditer(line)
+    ]
+    assert installs == [tag_source + "${RECONCILER_VERSION}"], installs
+    assert pipeline["default"]["before_script"] == [f'pip install "{installs[0]}"']
+    once_published = {
+        GITHUB: "drop RECONCILER_SOURCE",
+        GITLAB: f'pip install "{DISTRIBUTION}==${{RECONCILER_VERSION}}"',
+    }
+    for path, advice in once_published.items():
+        text = " ".join(path.read_text(encoding="utf-8").split())
+        assert advice in text, f"{path.name} says how to install once published"
+        assert (
+            "your-org is a placeholder" in text or "`your-org/reconciler` is a placeholder" in text
+        )
+
+
+def test_the_examples_use_node24_actions() -> None:
+    """Every action the examples use is one of these, at a major version that runs on
+    node24, or the reconciler's own action."""
+    workflow = _load(GITHUB)
+    uses = [
+        step["uses"] for job in workflow["jobs"].values() for step in job["steps"] if "uses" in step
+    ]
+    assert uses
+    for use in uses:
+        if use.startswith(ACTION_USES):
+            assert use == f"{ACTION_USES}v1", use
+            continue
+        action, _, ref = use.partition("@")
+        assert action in NODE24_MAJORS, use
+        assert re.fullmatch(r"v\d+", ref) and int(ref[1:]) >= NODE24_MAJORS[action], use
