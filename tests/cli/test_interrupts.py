@@ -48,9 +48,11 @@ class Lines:
     """A pipe read line by line on a thread, so a test can wait for a line."""
 
     def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
-        threading.Thread(target=self._read, args=(stream,), daemon=True).start()
+        self.thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self.thread.start()
 
     def _read(self, stream: IO[str]) -> None:
         for line in stream:
@@ -69,11 +71,15 @@ class Lines:
         raise AssertionError(f"no line matching {pattern!r} in {self.seen}")
 
     def rest(self) -> str:
-        while True:
-            try:
-                self.seen.append(self.lines.get(timeout=0.5))
-            except queue.Empty:
-                return "".join(self.seen)
+        """Everything read, once the process has ended (the pipe is then closed)."""
+        self.close()
+        while not self.lines.empty():
+            self.seen.append(self.lines.get())
+        return "".join(self.seen)
+
+    def close(self) -> None:
+        self.thread.join(timeout=10)
+        self.stream.close()
 
 
 def test_a_second_ctrl_c_lists_the_actions_in_flight_and_says_to_plan(
@@ -101,9 +107,7 @@ def test_a_second_ctrl_c_lists_the_actions_in_flight_and_says_to_plan(
         if process.poll() is None:
             process.kill()
             process.wait()
-    stdout, stderr = out.rest(), err.rest()
-    process.stdout.close()
-    process.stderr.close()
+        stdout, stderr = out.rest(), err.rest()
     assert process.returncode == 1, stdout + stderr
     assert "Aborted!" not in stdout + stderr
     assert "Traceback" not in stderr
@@ -160,13 +164,16 @@ def test_ctrl_c_at_the_prompt_says_nothing_was_changed(
     try:
         shown = _read_until(process.stdout.fileno(), "Apply these changes?")
         assert "+ new-000 (user) will be created" in shown
+        # as a person would: a moment after the question, once the prompt reads the
+        # terminal (a signal between the prompt's write and its read waits for Enter)
+        time.sleep(0.5)
         process.send_signal(signal.SIGINT)
         _, stderr = process.communicate(timeout=10)
     finally:
         os.close(primary)
         if process.poll() is None:
             process.kill()
-            process.wait()
+            process.communicate()
     assert process.returncode == 1
     assert stderr.decode().strip() == "Error: apply cancelled: nothing was changed"
     assert _posts(base_url) == 0
