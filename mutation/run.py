@@ -6,9 +6,12 @@ and the working tree is never touched), this runs cosmic-ray: every mutant of
 the module against the module's test selection, one pytest run per mutant.
 Then it prints one line per module: mutants, killed, survived, equivalent (the
 survivors listed in ``mutation/equivalent.md``, which do not count) and the
-score, killed / (mutants - equivalent). Two kinds of cosmic-ray mutant are not counted at
-all, as they change no code that runs: those inside annotations (strings, under ``from
-__future__ import annotations``) and the bare ``*`` of a signature read as a multiplication.
+score, killed / (mutants - equivalent).
+
+Not counted at all, as they change no code that runs: mutants inside annotations
+(strings, under ``from __future__ import annotations``) and of the bare ``*`` of a
+signature (read as a multiplication). A mutant that cosmic-ray fails to make (its
+operator raises) is reported and not counted either.
 
     python mutation/run.py                      # every module, two at a time
     python mutation/run.py secrets --survivors  # one module, with each survivor's diff
@@ -98,6 +101,7 @@ class Result:
     module: Module
     mutants: list[Mutant] = field(default_factory=list)
     equivalent: set[str] = field(default_factory=set)
+    unmade: list[Mutant] = field(default_factory=list)  # cosmic-ray failed to make them
     seconds: float = 0.0
     error: str | None = None
 
@@ -227,11 +231,13 @@ def mutate(module: Module, settings: Settings, equivalent: set[str]) -> Result:
         return result
     text = (work / module.path).read_text(encoding="utf-8")
     source, annotations = text.splitlines(), _annotations(text)
-    result.mutants = [
+    made = [
         _mutant(item, outcome, source)
         for item, outcome in _results(work)
         if not _keyword_marker(item, source) and not _inside(item, annotations)
     ]
+    result.mutants = [m for m in made if m.outcome != "error"]
+    result.unmade = [m for m in made if m.outcome == "error"]
     result.seconds = time.monotonic() - started
     return result
 
@@ -339,6 +345,9 @@ def report(results: list[Result], fail_under: float, survivors: bool) -> bool:
             for mutant in result.survivors:
                 say(mutant.listing() + f"  [{mutant.outcome}]")
                 say("    " + "\n    ".join(_changed_lines(mutant.diff)))
+        for mutant in result.unmade:
+            say(f"{result.module.name}: cosmic-ray could not make (not counted):")
+            say(mutant.listing())
         for entry in result.stale_entries:
             say(
                 f"{result.module.name}: equivalent.md lists a mutant that does not survive: {entry}"

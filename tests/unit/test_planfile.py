@@ -401,6 +401,7 @@ def test_the_targets_a_plan_was_made_with_are_read_back() -> None:
     )
     Path("plan.json").write_text(text)
     assert read("plan.json").targets == ("git*",)
+    assert read("plan.json").rotate_secrets is False  # not asked for: not recorded as made so
     _save()
     assert read("plan.json").targets == ()
     data = json.loads(Path("plan.json").read_text())
@@ -444,3 +445,31 @@ def test_a_secret_rotated_since_a_plan_that_did_not_send_it_is_named_as_such() -
     rotated = _github_update("canary-plan-secret-9999")  # new last 4: now sent
     message = _stale(saved, state=rotated, current=GITHUB)
     assert message == "stale plan: the client secret of github (user) changed since the plan"
+
+
+def test_a_plan_saved_in_another_directory_verifies_from_there(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    state = _desired()
+    made = plan(state, _remote())
+    Path("out").mkdir()
+    text = dump(
+        made,
+        state,
+        api_url=API_URL,
+        api_key=API_KEY,
+        policy=DEFAULT_POLICY,
+        location="out/plan.json",
+    )
+    Path("out/plan.json").write_text(text)
+    saved = read("out/plan.json")
+    assert saved.names == ["../integrations.yaml"]  # from the plan file's directory
+    assert saved.files == ["integrations.yaml"]  # from here
+    monkeypatch.chdir("out")
+    there = Desired(state.integrations, state.settings, files=("../integrations.yaml",))
+    assert _verify(read("plan.json"), there).actions == made.actions
+
+
+def test_a_plan_saved_without_a_location_records_the_paths_as_given() -> None:
+    _, saved = _save()
+    assert saved.names == saved.files == ["integrations.yaml"]
