@@ -6,15 +6,17 @@ GitHub workflow in ``examples/ci/`` (with shellcheck over its ``run:`` scripts);
 same workflows again in a scratch repository where ``your-org/reconciler@v1`` is this
 repository's ``action.yml`` (``uses: ./``), so that each ``with:`` input and each
 ``steps.<id>.outputs.<name>`` of the action is checked against what ``action.yml``
-declares, along with its metadata. actionlint does not read a composite action's steps:
-shellcheck checks their scripts here directly.
+declares, along with its metadata; the README's example too. actionlint does not read a
+composite action's steps: shellcheck checks their scripts here directly.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -152,3 +154,16 @@ def test_the_action_scripts_pass_shellcheck(step: dict[str, Any], tmp_path: Path
         check=False,
     )
     assert result.returncode == 0 and not result.stdout, result.stdout
+
+
+def test_the_readme_example_passes_actionlint(tmp_path: Path) -> None:
+    """The README's "GitHub Action" example, as a job of a workflow, against action.yml."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## GitHub Action\n", 1)[1].split("\n## ", 1)[0]
+    (snippet,) = re.findall(r"```yaml\n(.*?)```", section, re.DOTALL)
+    assert ACTION_USES in snippet
+    job = textwrap.indent(snippet.replace(ACTION_USES, "./"), "    ")
+    workflow = f"on: pull_request\njobs:\n  plan:\n    runs-on: ubuntu-latest\n{job}"
+    (_scratch_repository(tmp_path) / "readme.yml").write_text(workflow, encoding="utf-8")
+    result = _actionlint(cwd=tmp_path)
+    assert result.returncode == 0 and not result.stdout, result.stdout + result.stderr
