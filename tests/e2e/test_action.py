@@ -38,6 +38,8 @@ TOKEN = "ghs_test-token-0001"
 BOT = "github-actions[bot]"
 _EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 _REFERENCE = re.compile(r"[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)*")
+_NOT_ON_A_RUNNER = {"GH_TOKEN", "GITHUB_TOKEN", "PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV"}
+"""Variables of this process a runner's step would not have (a token, this checkout)."""
 
 
 def load_action() -> dict[str, Any]:
@@ -119,7 +121,7 @@ def run_action(
     files.mkdir(parents=True, exist_ok=True)
     path_entries: list[str] = []
     base = {
-        **os.environ,
+        **{name: value for name, value in os.environ.items() if name not in _NOT_ON_A_RUNNER},
         "GITHUB_ACTIONS": "true",
         "GITHUB_ACTION_PATH": str(ROOT),
         "GITHUB_REPOSITORY": REPOSITORY,
