@@ -4,6 +4,7 @@ credentials in a URL, ``**`` in a path glob) and what the fingerprint covers."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -184,3 +185,12 @@ def test_the_policy_file_directory_counts_only_when_file_globs_are_relative_to_i
     assert _policy(one, text).fingerprint == _policy(two, text).fingerprint
     with_files = text + "references:\n  files: ['secrets/*']\n"
     assert _policy(one, with_files).fingerprint != _policy(two, with_files).fingerprint
+
+
+def test_a_loaded_policy_cannot_be_changed_so_its_fingerprint_stays_true(tmp_path: Path) -> None:
+    policy = _policy(tmp_path, "version: 1\nsafety:\n  protect: [crm]\n")
+    fingerprint = policy.fingerprint
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        policy.protect = ()  # type: ignore[misc]
+    assert policy.protects("crm", "user")
+    assert policy.fingerprint == fingerprint
