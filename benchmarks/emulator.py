@@ -35,6 +35,10 @@ class Emulator:
     def requests(self) -> dict[str, int]:
         return {str(k): int(v) for k, v in self.stats()["requests"].items()}
 
+    def faults(self) -> dict[str, int]:
+        """Injected faults and rate-limited requests, by kind (``"rate limited"``)."""
+        return {str(k): int(v) for k, v in self.stats()["faults"].items()}
+
 
 def request_delta(before: Mapping[str, int], after: Mapping[str, int]) -> dict[str, int]:
     """The requests answered between two ``Emulator.requests()`` snapshots."""
@@ -50,13 +54,18 @@ def running_emulator(
     latency_ms: int,
     workdir: Path,
     env: Mapping[str, str],
+    rate_limit: int | None = None,
+    name: str = "emulator",
 ) -> Iterator[Emulator]:
     """Start ``command emulator --port 0 ...`` keyed with ``API_KEY``; stop it on exit (by its
-    pid, nothing else)."""
+    pid, nothing else). ``rate_limit``: requests a second it admits before answering 429;
+    ``name``: its log file's, for emulators running side by side."""
     argv = [*command, "emulator", "--port", "0", "--latency-ms", str(latency_ms)]
     if seed is not None:
         argv += ["--seed", str(seed)]
-    log_path = workdir / "emulator.log"
+    if rate_limit is not None:
+        argv += ["--rate-limit", str(rate_limit)]
+    log_path = workdir / f"{name}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             argv,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
 
@@ -17,6 +18,28 @@ def _requests(requests: dict[str, int]) -> str:
         kind = "list" if (method, path) == ("GET", "/data-integrations") else method
         kinds[kind] = kinds.get(kind, 0) + count
     return " + ".join(f"{count} {kind}" for kind, count in kinds.items()) or "none"
+
+
+def split(organization_share: float) -> str:
+    """``all user-owned``, ``1/5 organization-owned``, ``1/2 organization-owned``."""
+    if organization_share == 0:
+        return "all user-owned"
+    if organization_share == 1:
+        return "all organization-owned"
+    share = Fraction(organization_share).limit_denominator(1000)
+    return f"{share.numerator}/{share.denominator} organization-owned"
+
+
+def told(case: dict[str, Any]) -> str:
+    """``told (`--max-requests-per-minute 3000`)`` or ``untold (default budget)``."""
+    options = case["client_options"]
+    return f"told (`{' '.join(options)}`)" if options else "untold (default budget)"
+
+
+def refused(case: dict[str, Any]) -> str:
+    """The best run's 429s: ``10 of 1,023 (1.0%)``."""
+    total = sum(case["requests"].values())
+    return f"{case['refused']:,} of {total:,} ({case['refused_share']:.1%})"
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -43,7 +66,7 @@ def render(results: dict[str, Any]) -> str:
                 _seconds(case["plan_seconds"]["best"]),
                 _seconds(case["floor_seconds"]["best"]),
                 f"{case['floor_ratio']:.2f}×",
-                _requests(case["requests"]) + ("" if case["requests_exact"] else " ⚠"),
+                _requests(case["requests"]) + ("" if case["requests_within"] else " ⚠"),
                 f"{case['peak_rss_mb']:.0f} MB",
                 f"{case['floor_peak_rss_mb']:.0f} MB",
             ]
@@ -115,6 +138,10 @@ def render(results: dict[str, Any]) -> str:
             f"({apply['speedup_process']:.1f}× in whole-process time). Floor: a bare httpx "
             f"loop making the same PUTs at the same concurrency. Run {pacing}.",
         ]
+    if "latency" in results:
+        lines += _latency(results["latency"])
+    if "rate_limit" in results:
+        lines += _rate_limit(results["rate_limit"])
     if "startup" in results:
         lines += ["", "**start-up**", ""]
         rows = [
@@ -130,3 +157,97 @@ def render(results: dict[str, Any]) -> str:
         ]
         lines += _table(["Target", "Measured", ""], rows)
     return "\n".join(lines)
+
+
+def _latency(cases: list[dict[str, Any]]) -> list[str]:
+    latency = cases[0]["latency_ms"]
+    lines = [
+        "",
+        f"**latency** (plan, 1% changed; emulator `--latency-ms {latency}` and none, side by side)",
+        "",
+    ]
+    rows = [
+        [
+            f"{case['integrations']:,}",
+            split(case["organization_share"]),
+            _seconds(case["seconds"]["best"]),
+            _seconds(case["no_latency_seconds"]["best"]),
+            _seconds(case["added_seconds"]),
+            f"{case['pages']} × {latency} ms = {_seconds(case['sequential_seconds'])}",
+            f"**{case['ratio']:.2f}×**",
+            f"{case['round_trips']} ({case['round_trips_ratio']:.2f}×)",
+            f"{case['list_requests']} (≤ {case['list_requests_max']})",
+        ]
+        for case in cases
+    ]
+    lines += _table(
+        [
+            "Integrations",
+            "Ownership",
+            f"At {latency} ms",
+            "No latency",
+            "Added",
+            "Sequential round trips",
+            "Added ÷ sequential",
+            "Listing's round trips",
+            "List requests",
+        ],
+        rows,
+    )
+    lines += [
+        "",
+        f"Added = wall time at {latency} ms − wall time at none (best of each). Sequential "
+        f"round trips: what a listing one page after another waits, pages × {latency} ms. "
+        "Listing's round trips: the sequential round trips `reconciler.listing` takes over "
+        "the same integrations (run in virtual time against an in-memory API, every answer "
+        "one latency): the least latency can add. List requests: the most of any run "
+        "(target: at most pages + 4).",
+    ]
+    return lines
+
+
+def _rate_limit(rate: dict[str, Any]) -> list[str]:
+    lines = [
+        "",
+        f"**rate limit** (apply of {rate['updates']:,} updates at concurrency "
+        f"{rate['concurrency']}; emulator `--rate-limit {rate['rate_limit']} --latency-ms "
+        f"{rate['latency_ms']}`)",
+        "",
+    ]
+    rows = [
+        [
+            told(case),
+            _seconds(case["seconds"]["best"]),
+            _seconds(rate["floor_seconds"]),
+            f"**{case['ratio']:.2f}×**",
+            f"{_seconds(case['phase_seconds'])} ({case['phase_ratio']:.2f}×)",
+            _requests(case["requests"]),
+            refused(case),
+            ", ".join(str(n) for n in case["refused_samples"]),
+        ]
+        for case in rate["cases"]
+    ]
+    lines += _table(
+        [
+            "Client",
+            "Wall time",
+            "Floor",
+            "× floor",
+            "Apply phase (× floor)",
+            "HTTP requests",
+            "Answered 429",
+            "429s, every run",
+        ],
+        rows,
+    )
+    lines += [
+        "",
+        f"Wall time: the whole process (start-up, list, plan, {rate['updates']:,} PUTs), best "
+        f"run. Floor: {rate['updates']:,} requests at the server's "
+        f"{rate['rate_limit']} a second. Apply phase = wall time − `apply --dry-run` of the "
+        "same change (can dip under the floor: the server's bucket starts full, a second's "
+        "worth). HTTP requests and 429s: the best run's, refused ones included (each retried "
+        "after its `Retry-After`). Untold, the client starts at its default budget, 6,000 a "
+        "minute, twice the server's limit.",
+    ]
+    return lines
