@@ -39,9 +39,7 @@ class RateLimiter:
     One per client; safe for the coroutines of one event loop at a time.
     """
 
-    def __init__(
-        self, per_minute: float, *, clock: Callable[[], float] = time.monotonic
-    ) -> None:
+    def __init__(self, per_minute: float, *, clock: Callable[[], float] = time.monotonic) -> None:
         if per_minute <= 0:
             raise ConfigError("the request rate limit must be positive")
         self.ceiling = per_minute / 60
