@@ -22,12 +22,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from reconciler.models import OWNERSHIPS, Ownership, RemoteIntegration
 
 PAGE_LIMIT = 100
 
 Params = dict[str, str | int]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,7 @@ async def list_all(fetch: Fetch, ownership: Ownership | None = None) -> list[Rem
     if first.after is None:
         return list(first.items)
     ownerships = [ownership] if ownership is not None else list(OWNERSHIPS)
-    streams = await asyncio.gather(
+    streams = await _all(
         *(_meet(fetch, o, [i for i in first.items if i.ownership == o]) for o in ownerships)
     )
     found: dict[str, RemoteIntegration] = {item.id: item for item in first.items}
@@ -82,6 +84,18 @@ async def list_all(fetch: Fetch, ownership: Ownership | None = None) -> list[Rem
         for item in stream:
             found.setdefault(item.id, item)
     return list(found.values())
+
+
+async def _all(*steps: Awaitable[T]) -> list[T]:
+    """``asyncio.gather``, but a failure cancels the others (no request left running)."""
+    tasks = [asyncio.ensure_future(step) for step in steps]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
 
 async def _meet(
@@ -92,7 +106,7 @@ async def _meet(
     ascending.ids.update(item.id for item in seen)
     descending = _End("desc", None)
     while True:
-        up, down = await asyncio.gather(
+        up, down = await _all(
             fetch(ascending.params(ownership)), fetch(descending.params(ownership))
         )
         ascending.take(up)

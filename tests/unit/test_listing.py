@@ -8,10 +8,12 @@ import asyncio
 from typing import Any
 
 import httpx
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reconciler.emulator.app import create_app, store_of
+from reconciler.errors import ApiError
 from reconciler.listing import Page, list_all
 from reconciler.models import Ownership, RemoteIntegration
 from tests.support import client_for, custom_body, run, stats
@@ -129,3 +131,25 @@ def test_the_ends_meet_in_half_the_round_trips_of_one_ownership() -> None:
     found = run(list_all(counting.fetch))
     assert sorted(i.id for i in found) == sorted(i.id for i in items)
     assert counting.rounds == 1 + 5  # sequentially: 10
+
+
+def test_a_failed_page_cancels_the_other_end_and_raises() -> None:
+    """No request is left running behind an error: the other end is cancelled."""
+    cancelled: list[str] = []
+    first = Page([remote(f"s{n:03d}", id=f"data_integration_{n:026d}") for n in range(100)], "x")
+
+    async def fetch(params: dict[str, str | int]) -> Page:
+        if "after" not in params and params["order"] == "asc" and "ownership" not in params:
+            return first
+        if params["order"] == "asc":
+            raise ApiError("API error 500 (server_error): boom")
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            cancelled.append(str(params.get("ownership")))
+            raise
+        return Page([], None)
+
+    with pytest.raises(ApiError, match="boom"):
+        run(list_all(fetch))
+    assert sorted(cancelled) == ["organization", "user"]
