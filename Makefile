@@ -34,8 +34,8 @@ schema: $(STAMP)
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
 
-# Plan, apply and start-up benchmarks against the emulator over loopback (a few
-# minutes): prints a Markdown table, writes benchmarks/results/latest.json, and
+# Plan, apply, latency, rate-limit and start-up benchmarks against the emulator (6-8
+# minutes): prints Markdown tables, writes benchmarks/results/latest.json, and
 # fails when a target is missed. BENCH_ARGS="--repeat 5" etc.: python -m benchmarks -h.
 .PHONY: bench
 bench: $(STAMP)

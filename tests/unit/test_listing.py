@@ -150,6 +150,9 @@ def test_a_failed_page_cancels_the_other_end_and_raises() -> None:
             raise
         return Page([], None)
 
-    with pytest.raises(ApiError, match="boom"):
-        run(list_all(fetch))
-    assert sorted(cancelled) == ["organization", "user"]
+    async def listing() -> list[str]:
+        with pytest.raises(ApiError, match="boom"):
+            await list_all(fetch)
+        return sorted(cancelled)  # as the error arrives, not when the loop shuts down
+
+    assert run(listing()) == ["organization", "user"]
