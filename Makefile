@@ -42,7 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 # Mutation score of the modules that keep secrets and safety (cosmic-ray, each module in a
-# scratch copy under mutation/.work; some 15 minutes on 2 cores): prints a score per
+# scratch copy under mutation/.work; some 12 minutes on 2 cores): prints a score per
 # module and fails under 90%. MUTATION_ARGS="secrets --survivors" etc.: mutation/run.py -h.
 .PHONY: mutation
 mutation: $(STAMP)
