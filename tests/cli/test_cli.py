@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import click
 import pytest
@@ -12,7 +11,7 @@ from fastapi import FastAPI
 
 from reconciler.cli import cli
 from reconciler.emulator.app import create_app
-from tests.support import API_KEY, CANARY_SECRET, invoke, run, stats, writes
+from tests.support import API_KEY, CANARY_SECRET, SLACK_AND_NOTION_SEED, invoke, run, stats, writes
 
 CANARY = CANARY_SECRET
 MANIFEST = """\
@@ -32,15 +31,7 @@ integrations:
     credentials:
       type: organization
 """
-SEED: list[dict[str, Any]] = [
-    {
-        "provider": "slack",
-        "ownership": "organization",
-        "description": "old description",
-        "credentials": {"type": "organization"},
-    },
-    {"provider": "notion", "ownership": "user", "credentials": {"type": "organization"}},
-]
+SEED = SLACK_AND_NOTION_SEED
 
 
 @pytest.fixture

@@ -12,17 +12,9 @@ from fastapi import FastAPI
 
 from reconciler.cli import Runtime, cli
 from reconciler.emulator.app import create_app
-from tests.support import ONE_INTEGRATION, cli_env, invoke, writes
+from tests.support import ONE_INTEGRATION, TWO_INTEGRATIONS, cli_env, invoke, writes
 
-TWO = """\
-version: 1
-integrations:
-  - slug: slack
-    credentials: {type: organization}
-  - slug: notion
-    description: Notion
-    credentials: {type: organization}
-"""
+TWO = TWO_INTEGRATIONS
 
 
 @pytest.fixture

@@ -12,17 +12,9 @@ import pytest
 from fastapi import FastAPI
 
 from reconciler.emulator.app import create_app
-from tests.support import invoke, writes
+from tests.support import TWO_INTEGRATIONS, invoke, writes
 
-MANIFEST = """\
-version: 1
-integrations:
-  - slug: slack
-    credentials: {type: organization}
-  - slug: notion
-    description: Notion
-    credentials: {type: organization}
-"""
+MANIFEST = TWO_INTEGRATIONS
 
 
 @pytest.fixture

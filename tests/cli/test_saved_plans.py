@@ -11,7 +11,17 @@ import pytest
 from fastapi import FastAPI
 
 from reconciler.emulator.app import create_app
-from tests.support import API_KEY, AUTH, BASE_URL, CANARY_SECRET, invoke, run, stats, writes
+from tests.support import (
+    API_KEY,
+    AUTH,
+    BASE_URL,
+    CANARY_SECRET,
+    SLACK_AND_NOTION_SEED,
+    invoke,
+    run,
+    stats,
+    writes,
+)
 
 MANIFEST = """\
 version: 1
@@ -30,15 +40,7 @@ integrations:
     credentials:
       type: organization
 """
-SEED: list[dict[str, Any]] = [
-    {
-        "provider": "slack",
-        "ownership": "organization",
-        "description": "old description",
-        "credentials": {"type": "organization"},
-    },
-    {"provider": "notion", "ownership": "user", "credentials": {"type": "organization"}},
-]
+SEED = SLACK_AND_NOTION_SEED
 
 
 @pytest.fixture

@@ -26,7 +26,13 @@ from tests.support.cli import (
     run_reconciler,
     subprocess_env,
 )
-from tests.support.manifests import CORPUS, ONE_INTEGRATION, write_manifest
+from tests.support.manifests import (
+    CORPUS,
+    ONE_INTEGRATION,
+    SLACK_AND_NOTION_SEED,
+    TWO_INTEGRATIONS,
+    write_manifest,
+)
 
 __all__ = [
     "API_KEY",
@@ -36,6 +42,8 @@ __all__ = [
     "CORPUS",
     "ONE_INTEGRATION",
     "REPO_ROOT",
+    "SLACK_AND_NOTION_SEED",
+    "TWO_INTEGRATIONS",
     "WRITE_METHODS",
     "RecordingSleep",
     "cli_env",

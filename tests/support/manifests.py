@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 ONE_INTEGRATION = """\
 version: 1
@@ -11,6 +12,28 @@ integrations:
     credentials: {type: organization}
 """
 """The smallest useful manifest: one built-in integration, no secret."""
+
+TWO_INTEGRATIONS = """\
+version: 1
+integrations:
+  - slug: slack
+    credentials: {type: organization}
+  - slug: notion
+    description: Notion
+    credentials: {type: organization}
+"""
+"""Two built-in integrations, no secret: the second gives a plan something to update."""
+
+SLACK_AND_NOTION_SEED: list[dict[str, Any]] = [
+    {
+        "provider": "slack",
+        "ownership": "organization",
+        "description": "old description",
+        "credentials": {"type": "organization"},
+    },
+    {"provider": "notion", "ownership": "user", "credentials": {"type": "organization"}},
+]
+"""A remote state: slack (organization) with an old description, and an unmanaged notion."""
 
 CORPUS = Path(__file__).resolve().parents[1] / "manifests"
 """The fixture corpus: ``valid/``, ``invalid/`` and ``multi/`` manifests."""
