@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from reconciler.fields import CUSTOM_PROVIDER_FIELDS, api_default
 from reconciler.models import (
     Desired,
     DesiredIntegration,
@@ -15,17 +16,10 @@ from reconciler.models import (
 from reconciler.secrets import Secret
 
 CUSTOM_PROVIDER_DEFAULTS: dict[str, Any] = {
-    "authorization_url": None,
-    "token_url": None,
-    "refresh_token_url": None,
-    "pkce_enabled": True,
-    "request_scope_separator": " ",
-    "scopes_required": False,
-    "client_secret_required": True,
-    "additional_authorization_parameters": {},
-    "token_body_content_type": "application/x-www-form-urlencoded",
-    "authenticate_via": "request_body",
+    f.key: api_default(f) for f in CUSTOM_PROVIDER_FIELDS if f.key != "name"
 }
+"""A remote custom provider's defaults, from the field table (``tests/unit/test_fields.py``
+checks the table against the emulator)."""
 
 
 def desired(secret: str | None = None, line: int = 1, **fields: Any) -> DesiredIntegration:
