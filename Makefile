@@ -16,17 +16,20 @@ install: $(STAMP)
 demo: $(STAMP)
 	./examples/demo.sh
 
+# Every Python directory: the package, its tests, the benchmarks and the mutation runner.
+PYTHON_DIRS := reconciler tests benchmarks mutation
+
 lint: $(STAMP)
-	$(BIN)/ruff check reconciler tests
-	$(BIN)/ruff format --check reconciler tests
+	$(BIN)/ruff check $(PYTHON_DIRS)
+	$(BIN)/ruff format --check $(PYTHON_DIRS)
 	$(BIN)/mypy
 
 test: lint
 	$(BIN)/pytest
 
 format: $(STAMP)
-	$(BIN)/ruff format reconciler tests
-	$(BIN)/ruff check --fix reconciler tests
+	$(BIN)/ruff format $(PYTHON_DIRS)
+	$(BIN)/ruff check --fix $(PYTHON_DIRS)
 
 schema: $(STAMP)
 	$(BIN)/reconciler schema > schemas/manifest.schema.json
