@@ -137,6 +137,7 @@ class Redactor:
         self._windows: set[str] = set()
         self._whole: set[str] = set()
         self._automaton: _Automaton | None = None
+        self._secrets: set[str] = set()  # added already: one secret, many references
 
     @property
     def empty(self) -> bool:
@@ -146,8 +147,9 @@ class Redactor:
     def add_secret(self, value: str | Secret | None) -> None:
         """Protect a secret and its usual transforms (fragments of 8+ included)."""
         plain = value.reveal() if isinstance(value, Secret) else value
-        if not plain:
+        if not plain or plain in self._secrets:
             return
+        self._secrets.add(plain)
         for prefix in API_KEY_PREFIXES:
             if plain.startswith(prefix):
                 plain = plain[len(prefix) :]

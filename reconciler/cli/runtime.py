@@ -129,10 +129,22 @@ def make_client(api_url: str, max_requests_per_minute: float) -> ApiClient:
 
 
 def run(coroutine: Coroutine[Any, Any, T]) -> T:
-    """``asyncio.run``, imported here: asyncio (and ssl with it) costs ~50 ms at start-up."""
+    """``asyncio.run``, imported here: asyncio (and ssl with it) costs ~50 ms at start-up.
+
+    The main task returns nothing: the result is handed over outside it. On
+    leaving, ``asyncio.run`` looks up its SIGINT handler, a ``partial`` holding
+    the main task, and ``signal.getsignal`` formats that handler's repr, the
+    task's result included: a whole plan, formatted for no one.
+    """
     import asyncio
 
-    return asyncio.run(coroutine)
+    results: list[T] = []
+
+    async def main() -> None:
+        results.append(await coroutine)
+
+    asyncio.run(main())
+    return results[0]
 
 
 def render_review(reviewed: Review, output_format: str) -> str:
