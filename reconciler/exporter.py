@@ -36,7 +36,6 @@ from reconciler.fields import (
     MISSING,
     Field,
 )
-from reconciler.manifest.scalars import reads_as_string
 from reconciler.models import (
     OWNERSHIPS,
     Credentials,
@@ -46,6 +45,7 @@ from reconciler.models import (
     RemoteIntegration,
 )
 from reconciler.policy import Policy
+from reconciler.yamlsource.scalars import reads_as_string
 
 SECRET_VARIABLE_PREFIX = "RECONCILER_"
 SCHEMA_FILE = Path(__file__).absolute().parent.parent / "schemas" / "manifest.schema.json"

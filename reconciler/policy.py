@@ -34,8 +34,8 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator
 
 from reconciler.errors import ManifestError, Problem
-from reconciler.manifest.yamlsource import parse
 from reconciler.models import not_a_bool
+from reconciler.yamlsource import parse
 
 POLICY_VARIABLE: Final = "RECONCILER_POLICY"
 API_KEY_VARIABLE: Final = "WORKOS_API_KEY"

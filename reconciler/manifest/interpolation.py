@@ -29,8 +29,8 @@ from reconciler.manifest.references import (
     Resolver,
     unknown_kind,
 )
-from reconciler.manifest.yamlsource import Document, Node, describe_value
 from reconciler.models import Manifest
+from reconciler.yamlsource import Document, Node, describe_value
 
 _SECRET_FIELD = ("credentials", "client_secret")
 

@@ -22,8 +22,8 @@ from reconciler.manifest.files import MAX_MANIFEST_BYTES, Unreadable, read_bound
 from reconciler.manifest.interpolation import Interpolator
 from reconciler.manifest.messages import kind_of
 from reconciler.manifest.references import Resolver
-from reconciler.manifest.yamlsource import Document, parse
 from reconciler.models import Integration, Manifest, Settings, Source
+from reconciler.yamlsource import Document, parse
 
 MAX_PROBLEMS_PER_FILE = 200
 ValidParts = tuple[Settings | None, list[tuple[int, Integration, bool]]]

@@ -17,7 +17,6 @@ from pydantic import BaseModel
 from pydantic_core import ErrorDetails
 
 from reconciler.errors import Problem
-from reconciler.manifest.yamlsource import Document, describe_value
 from reconciler.models import (
     EXTENSION_PREFIX,
     NOT_NULL_MESSAGE,
@@ -28,6 +27,7 @@ from reconciler.models import (
     Manifest,
     Settings,
 )
+from reconciler.yamlsource import Document, describe_value
 
 Loc = tuple[str | int, ...]
 SECRET_LITERAL_MESSAGE = (

@@ -36,8 +36,8 @@ import yaml
 from reconciler.cli import cli
 from reconciler.errors import ManifestError
 from reconciler.manifest import load
-from reconciler.manifest.yamlsource import parse
 from reconciler.policy import load_policy
+from reconciler.yamlsource import parse
 from tests.e2e.test_action import DISTRIBUTION, make_fakes, run_action, substitute
 
 ROOT = Path(__file__).resolve().parents[2]

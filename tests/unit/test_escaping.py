@@ -11,10 +11,10 @@ import pytest
 
 from reconciler.errors import Problem
 from reconciler.escaping import for_json, for_terminal, path_for_terminal
-from reconciler.manifest.yamlsource import describe_value
 from reconciler.planner import plan
 from reconciler.render import Target, render_json, render_result_line, render_text
 from reconciler.results import ActionResult, Outcome
+from reconciler.yamlsource import describe_value
 from tests.support.factories import desired, desired_state, remote
 from tests.support.hostile import UNSAFE, shows_only_safe_text
 

@@ -7,7 +7,7 @@ import math
 import pytest
 import yaml
 
-from reconciler.manifest.yamlsource import (
+from reconciler.yamlsource import (
     ALIAS_BYTES_PER_FILE_BYTE,
     DEFAULT_LOADER,
     MAX_ALIAS_BYTES,

@@ -25,7 +25,7 @@ from yaml.events import (
 )
 
 from reconciler.errors import Problem
-from reconciler.manifest.scalars import TAG_PREFIX, matches_tag, resolve, short_tag, tag_kind
+from reconciler.yamlsource.scalars import TAG_PREFIX, matches_tag, resolve, short_tag, tag_kind
 
 MAX_DEPTH: Final = 64
 # What aliases may add to a document, as every later stage (reference

@@ -1,7 +1,7 @@
 """YAML 1.2 core-schema scalars: what a plain or core-tagged scalar's text reads as.
 
 PyYAML resolves scalars by YAML 1.1, where ``yes``, ``on`` and ``0o17`` mean
-other things than they do in 1.2; the composer of ``yamlsource`` resolves them
+other things than they do in 1.2; the composer of ``reconciler.yamlsource`` resolves them
 here instead, so a manifest reads the way current YAML tools read it.
 """
 
