@@ -23,9 +23,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from reconciler.api import IntegrationsApi
-from reconciler.errors import ReconcilerError
+from reconciler.errors import ActionError, ReconcilerError
 from reconciler.plan import Action, ActionKind, Identity, Plan
-from reconciler.replace import ActionError, create, replace
+from reconciler.replace import create, replace
 from reconciler.results import ActionResult, ApplyResult, Outcome
 from reconciler.secrets import Secret
 from reconciler.wire import request_body

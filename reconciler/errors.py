@@ -4,7 +4,10 @@ The CLI catches ``ReconcilerError`` once and turns it into a message and an
 exit code; no library module prints or exits.
 
     ReconcilerError
-    ├── ManifestError        the manifest is invalid (every problem, with file:line:col)
+    ├── ProblemsError        a file is invalid: every problem (file:line:col) and its subject
+    │   ├── ManifestError         the manifest
+    │   ├── PolicyError           the policy file
+    │   └── PlanFileError         a saved plan file
     ├── ConfigError          the command line or environment is unusable (API key, URL...)
     ├── ApiError             the API answered an error, or could not be reached
     │   ├── AuthenticationError   401 / 403
@@ -15,7 +18,8 @@ exit code; no library module prints or exits.
     ├── RefusedError         the plan is refused (exit 3)
     │   ├── UnsafePlanError       too many deletes, or a protected integration
     │   └── StalePlanError        a saved plan no longer matches the world
-    └── ApplyFailedError     some actions of an apply failed (the result says which)
+    ├── ApplyFailedError     some actions of an apply failed (the result says which)
+    └── ActionError          one action failed, explained (and what a failed replace left)
 
 No message of any of these may contain a secret: messages are built from
 names, slugs and API error texts, never from request bodies.
@@ -23,9 +27,15 @@ names, slugs and API error texts, never from request bodies.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from reconciler.escaping import for_terminal, path_for_terminal
+
+if TYPE_CHECKING:
+    from reconciler.results import LeftState
 
 
 class ReconcilerError(Exception):
@@ -51,12 +61,40 @@ class Problem:
         return f"{file}:{self.line}:{self.column}: {message}"
 
 
-class ManifestError(ReconcilerError):
-    """The manifest is invalid; carries every problem found, sorted."""
+class ProblemsError(ReconcilerError):
+    """A file is invalid: every problem found, sorted, and what the file is (``subject``).
 
-    def __init__(self, problems: list[Problem]) -> None:
+    The CLI prints each problem, then ``Error: the <subject> has N problems.``
+    """
+
+    subject = "input"
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems = sorted(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+    def summary(self) -> str:
+        """``the policy file has 1 problem``."""
+        count = len(self.problems)
+        return f"the {self.subject} has {count} problem{'s' * (count != 1)}"
+
+
+class ManifestError(ProblemsError):
+    """The manifest is invalid."""
+
+    subject = "manifest"
+
+
+class PolicyError(ProblemsError):
+    """The policy file is missing, unreadable or invalid."""
+
+    subject = "policy file"
+
+
+class PlanFileError(ProblemsError):
+    """A saved plan file is missing, unreadable, or not one ``plan --out`` wrote."""
+
+    subject = "saved plan"
 
 
 class ConfigError(ReconcilerError):
@@ -131,11 +169,8 @@ class ApiUnreachableError(ApiError):
         self.attempts = attempts
         self.retryable = retryable
         self.hint = hint
-        self.status = None
-        self.code = None
-        self.request_id = None
-        self.api_message = f"cannot reach {where}: {reason}"
-        ReconcilerError.__init__(self, self._text())
+        super().__init__(f"cannot reach {where}: {reason}")
+        self.args = (self._text(),)  # not ApiError's "API error: ..." (no status to show)
 
     def _text(self) -> str:
         count = f"{self.attempts} attempt{'s' * (self.attempts != 1)}"
@@ -162,8 +197,36 @@ class RefusedError(ReconcilerError):
     exit_code = 3
 
 
+class RefusalKind(StrEnum):
+    """Why the rails refuse a plan."""
+
+    PROTECTED = "protected"
+    """It deletes or replaces a protected integration."""
+    PRUNE = "prune"
+    """The manifest sets prune where the policy forbids it."""
+    TOO_MANY_DELETES = "too-many-deletes"
+    """It deletes or replaces more than the threshold allows."""
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """One reason a plan is refused: its kind, the integrations it is about (``slug``,
+    ``ownership`` pairs; none for a rule about the whole plan) and its message."""
+
+    kind: RefusalKind
+    identities: tuple[tuple[str, str], ...]
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
 class UnsafePlanError(RefusedError):
-    """The plan deletes too much, or touches a protected integration."""
+    """The plan deletes too much, or touches a protected integration (``refusals``)."""
+
+    def __init__(self, refusals: Sequence[Refusal]) -> None:
+        self.refusals = tuple(refusals)
+        super().__init__(" ".join(refusal.message for refusal in self.refusals))
 
 
 class StalePlanError(RefusedError):
@@ -172,3 +235,11 @@ class StalePlanError(RefusedError):
 
 class ApplyFailedError(ReconcilerError):
     """Some actions of an apply failed; the others ran."""
+
+
+class ActionError(ReconcilerError):
+    """An action failed, explained; ``state`` is what a failed replace left behind."""
+
+    def __init__(self, message: str, state: LeftState | None = None) -> None:
+        super().__init__(message)
+        self.state = state

@@ -28,6 +28,8 @@ HTTPS_PATTERN = r"^https://"
 MAX_ITEMS = 1000
 """Bound of every list and map of an entry: far above any real use, and checked before
 the items, so a hostile 250,000-item list costs one error, not 250,000."""
+DEFAULT_MAX_DELETE_FRACTION = 0.3
+"""The delete threshold without a setting: the manifest's default and the policy's ceiling."""
 NOT_NULL_MESSAGE = "null is not allowed here; omit the key to leave it unmanaged"
 
 
@@ -209,7 +211,7 @@ class Settings(_Strict):
     ignore: list[str] = Field(
         default_factory=list, max_length=MAX_ITEMS, description="Slug globs never touched."
     )
-    max_delete_fraction: float = Field(0.3, ge=0.0, le=1.0)
+    max_delete_fraction: float = Field(DEFAULT_MAX_DELETE_FRACTION, ge=0.0, le=1.0)
     environment: str | None = Field(
         None,
         min_length=1,

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reconciler.errors import ConfigError, StalePlanError
+from reconciler.errors import PlanFileError, Problem, StalePlanError
 from reconciler.models import Desired, RemoteIntegration
 from reconciler.plan import Action, Identity, Plan
 from reconciler.policy import Policy
@@ -170,19 +170,24 @@ def read(path: str) -> SavedPlan:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"{path}: no such plan file") from None
+        raise _refused(path, "no such plan file") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ConfigError(f"{path}: not a saved plan ({type(error).__name__})") from None
+        raise _refused(path, f"not a saved plan ({type(error).__name__})") from None
     if not isinstance(data, dict) or data.get("kind") != FILE_KIND:
-        raise ConfigError(f"{path}: not a saved plan made by `reconciler plan --out`")
+        raise _refused(path, "not a saved plan made by `reconciler plan --out`")
     if data.get("version") != FILE_VERSION:
-        raise ConfigError(
-            f"{path}: unsupported saved-plan version {data.get('version')!r}; "
-            "make the plan again with this version of reconciler"
+        raise _refused(
+            path,
+            f"unsupported saved-plan version {data.get('version')!r}; "
+            "make the plan again with this version of reconciler",
         )
     if not _well_formed(data):
-        raise ConfigError(f"{path}: not a saved plan: its content is incomplete or altered")
+        raise _refused(path, "not a saved plan: its content is incomplete or altered")
     return SavedPlan(data, os.path.dirname(path))
+
+
+def _refused(path: str, message: str) -> PlanFileError:
+    return PlanFileError([Problem(path, 0, 0, message)])
 
 
 def _well_formed(data: dict[str, Any]) -> bool:

@@ -33,14 +33,13 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator
 
-from reconciler.errors import ManifestError, Problem
-from reconciler.models import not_a_bool
+from reconciler.errors import PolicyError, Problem
+from reconciler.models import DEFAULT_MAX_DELETE_FRACTION, not_a_bool
 from reconciler.yamlsource import parse
 
 POLICY_VARIABLE: Final = "RECONCILER_POLICY"
 API_KEY_VARIABLE: Final = "WORKOS_API_KEY"
 DEFAULT_ENV_GLOBS: Final = ("RECONCILER_*",)
-DEFAULT_MAX_DELETE_FRACTION: Final = 0.3
 MAX_POLICY_BYTES: Final = 1 * 2**20
 OWNERSHIPS: Final = ("user", "organization")
 _ENV_GLOB = re.compile(r"[A-Za-z0-9_*?]+")
@@ -275,7 +274,7 @@ class _UrlPattern:
 
 
 def load_policy(path: str | os.PathLike[str] | None) -> Policy:
-    """The policy file at ``path`` (the defaults when None), or a ``ManifestError``
+    """The policy file at ``path`` (the defaults when None), or a ``PolicyError``
     with every problem as ``file:line:col: message``."""
     if path is None or os.fspath(path) == "":
         return DEFAULT_POLICY
@@ -284,22 +283,22 @@ def load_policy(path: str | os.PathLike[str] | None) -> Policy:
         with open(display, "rb") as handle:
             data = handle.read(MAX_POLICY_BYTES + 1)
     except FileNotFoundError:
-        raise ManifestError([Problem(display, 0, 0, "no such policy file")]) from None
+        raise PolicyError([Problem(display, 0, 0, "no such policy file")]) from None
     except OSError as error:
         message = f"cannot read the policy file: {error.strerror or error}"
-        raise ManifestError([Problem(display, 0, 0, message)]) from None
+        raise PolicyError([Problem(display, 0, 0, message)]) from None
     if len(data) > MAX_POLICY_BYTES:
-        raise ManifestError([Problem(display, 0, 0, "policy file over 1 MiB; refused")])
+        raise PolicyError([Problem(display, 0, 0, "policy file over 1 MiB; refused")])
     doc = parse(data, display)
     if doc.problems:
-        raise ManifestError(doc.problems)
+        raise PolicyError(doc.problems)
     if doc.root is None or not isinstance(doc.root.value, dict):
         message = "a policy file must be a mapping with version: 1"
-        raise ManifestError([Problem(display, 0, 0, message)])
+        raise PolicyError([Problem(display, 0, 0, message)])
     try:
         spec = PolicyFile.model_validate(doc.root.value)
     except ValidationError as error:
-        raise ManifestError([_problem(doc, detail) for detail in error.errors()]) from None
+        raise PolicyError([_problem(doc, detail) for detail in error.errors()]) from None
     references, urls = spec.references, spec.custom_provider_urls
     return Policy(
         path=display,

@@ -20,7 +20,13 @@ from collections.abc import Callable
 from typing import Any
 
 from reconciler.api import IntegrationsApi
-from reconciler.errors import ApiError, ApiUnreachableError, ConflictError, ReconcilerError
+from reconciler.errors import (
+    ActionError,
+    ApiError,
+    ApiUnreachableError,
+    ConflictError,
+    ReconcilerError,
+)
 from reconciler.plan import Action
 from reconciler.results import DELETED, FIX_AND_RERUN, RESTORED, SUMMARIES, LeftState
 from reconciler.secrets import Secret
@@ -35,14 +41,6 @@ INTERRUPTED = (
     "the apply was interrupted before the re-create finished"
     " (if its request reached the API, plan shows the integration)"
 )
-
-
-class ActionError(ReconcilerError):
-    """An action failed, explained; ``state`` is what a failed replace left behind."""
-
-    def __init__(self, message: str, state: LeftState | None = None) -> None:
-        super().__init__(message)
-        self.state = state
 
 
 def deleted(reason: str) -> ActionError:

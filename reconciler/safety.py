@@ -8,17 +8,22 @@ refused where the policy forbids it, and ``force`` lifts the threshold only.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
-from reconciler.errors import UnsafePlanError
+from reconciler.errors import Refusal, RefusalKind, UnsafePlanError
 from reconciler.models import Settings
 from reconciler.plan import Identity, Plan
 from reconciler.policy import DEFAULT_POLICY, Policy
 
+MIN_MANAGED_FOR_THRESHOLD = 10
+"""The delete threshold applies from this many managed integrations on: below it, one
+delete would already be a large fraction."""
 
-def safety_problems(
+
+def refusals(
     result: Plan, settings: Settings, *, policy: Policy = DEFAULT_POLICY, force: bool = False
-) -> list[str]:
+) -> list[Refusal]:
     """Why the plan must be refused: a protected integration, prune where the policy
     forbids it, or too many deletes.
 
@@ -26,7 +31,7 @@ def safety_problems(
     side holds, the threshold is the lower of the two, and ``--force`` lifts
     the threshold only.
     """
-    problems = []
+    found = []
     protected = [
         a
         for a in result.actions
@@ -34,26 +39,32 @@ def safety_problems(
     ]
     if protected:
         names = ", ".join(f"{_name(a.identity)} ({a.kind.value})" for a in protected)
-        problems.append(
+        message = (
             f"refusing to delete or replace protected integrations: {names}. "
             f"They have protect: true in the manifest or are protected by {policy.name}; "
             "change that in a reviewed change first."
         )
+        identities = tuple(a.identity for a in protected)
+        found.append(Refusal(RefusalKind.PROTECTED, identities, message))
     if settings.prune and not policy.allow_prune:
-        problems.append(
+        message = (
             f"refusing settings.prune: true: {policy.name} does not allow prune "
             "(safety.allow_prune: false). Remove prune from the manifest."
         )
-    destructive = sum(1 for a in result.actions if a.destructive)
+        found.append(Refusal(RefusalKind.PRUNE, (), message))
+    destructive = [a for a in result.actions if a.destructive]
     total = result.managed_remote_count
     limit = policy.delete_fraction(settings.max_delete_fraction)
-    if not force and total >= 10 and destructive > limit * total:
-        problems.append(
-            f"refusing a plan that deletes or replaces {destructive} of {total} managed "
-            f"integrations ({destructive / total:.0%}), over max_delete_fraction {limit:g} "
-            f"({int(limit * total)} allowed). Review it, then pass --force to apply anyway."
+    if not force and total >= MIN_MANAGED_FOR_THRESHOLD and len(destructive) > limit * total:
+        message = (
+            f"refusing a plan that deletes or replaces {len(destructive)} of {total} managed "
+            f"integrations ({len(destructive) / total:.0%}), over max_delete_fraction "
+            f"{limit:g} ({int(limit * total)} allowed). Review it, then pass --force to apply "
+            "anyway."
         )
-    return problems
+        identities = tuple(a.identity for a in destructive)
+        found.append(Refusal(RefusalKind.TOO_MANY_DELETES, identities, message))
+    return found
 
 
 def policy_warnings(settings: Settings, policy: Policy = DEFAULT_POLICY) -> list[str]:
@@ -71,15 +82,17 @@ def policy_warnings(settings: Settings, policy: Policy = DEFAULT_POLICY) -> list
 def check_safety(
     result: Plan, settings: Settings, *, policy: Policy = DEFAULT_POLICY, force: bool = False
 ) -> None:
-    """Raise ``UnsafePlanError`` for a plan ``safety_problems`` refuses."""
-    problems = safety_problems(result, settings, policy=policy, force=force)
-    if problems:
-        raise UnsafePlanError(" ".join(problems))
+    """Raise ``UnsafePlanError`` for a plan the rails refuse (``refusals``)."""
+    found = refusals(result, settings, policy=policy, force=force)
+    if found:
+        raise UnsafePlanError(found)
 
 
-def with_refusals(result: Plan, problems: list[str]) -> Plan:
-    """The plan with its refusals among its warnings, so that every format shows them."""
-    return replace(result, warnings=(*result.warnings, *problems)) if problems else result
+def with_refusals(result: Plan, warnings: Sequence[str | Refusal]) -> Plan:
+    """The plan with these warnings and refusals among its warnings, so that every format
+    shows them."""
+    added = tuple(str(warning) for warning in warnings)
+    return replace(result, warnings=(*result.warnings, *added)) if added else result
 
 
 def _name(identity: Identity) -> str:

@@ -26,14 +26,14 @@ from reconciler import planfile
 from reconciler.api import IntegrationsApi
 from reconciler.applier import apply_plan
 from reconciler.environments import check_environment
-from reconciler.errors import ConfigError, StalePlanError, UnsafePlanError
+from reconciler.errors import ConfigError, Refusal, StalePlanError, UnsafePlanError
 from reconciler.exporter import Export, export_manifest
 from reconciler.models import Desired, RemoteIntegration
 from reconciler.plan import Action, Plan, Target, Targeting
 from reconciler.planner import plan as make_plan
 from reconciler.policy import DEFAULT_POLICY, Policy
 from reconciler.results import ActionResult, ApplyResult
-from reconciler.safety import policy_warnings, safety_problems, with_refusals
+from reconciler.safety import policy_warnings, refusals, with_refusals
 from reconciler.secrets import redact_key
 from reconciler.targeting import Selection
 
@@ -53,7 +53,7 @@ class Review:
     desired: Desired = field(repr=False)
     target: Target
     policy: Policy
-    refusals: tuple[str, ...] = ()
+    refusals: tuple[Refusal, ...] = ()
     force: bool = False
     rotate_secrets: bool = False
     targets: tuple[str, ...] = ()
@@ -70,7 +70,7 @@ class Review:
     def raise_if_unsafe(self) -> None:
         """Raise ``UnsafePlanError`` (exit 3) when the rails refuse the plan."""
         if self.refusals:
-            raise UnsafePlanError(" ".join(self.refusals))
+            raise UnsafePlanError(self.refusals)
 
 
 async def review(
@@ -121,14 +121,14 @@ async def review(
             api_key=api.api_key,
             policy=policy,
         )
-    refusals = safety_problems(result, desired.settings, policy=policy, force=force)
+    refused = refusals(result, desired.settings, policy=policy, force=force)
     warnings = policy_warnings(desired.settings, policy)
     return Review(
-        plan=with_refusals(result, [*warnings, *refusals]),
+        plan=with_refusals(result, [*warnings, *refused]),
         desired=desired,
         target=Target(api.base_url, redact_key(api.api_key), desired.files, policy.name),
         policy=policy,
-        refusals=tuple(refusals),
+        refusals=tuple(refused),
         force=force,
         rotate_secrets=rotate_secrets,
         targets=tuple(targets),
@@ -189,11 +189,11 @@ async def execute(
     ``raise_for_failures()`` turns them into ``ApplyFailedError``.
     """
     _check_destination(reviewed, api)
-    problems = safety_problems(
+    refused = refusals(
         reviewed.plan, reviewed.desired.settings, policy=reviewed.policy, force=reviewed.force
     )
-    if problems:
-        raise UnsafePlanError(" ".join(problems))
+    if refused:
+        raise UnsafePlanError(refused)
     return await apply_plan(
         reviewed.plan,
         api,

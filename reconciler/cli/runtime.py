@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import click
 
 from reconciler.cli.console import color_enabled
-from reconciler.errors import ConfigError, ManifestError, ReconcilerError
+from reconciler.errors import ConfigError, ProblemsError, ReconcilerError
 from reconciler.escaping import for_terminal
 from reconciler.secrets import Redactor
 
@@ -75,7 +75,7 @@ def handle_errors(command: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except ManifestError as error:
+        except ProblemsError as error:
             for problem in error.problems:
                 echo(str(problem), err=True)
             if github_actions():
@@ -83,8 +83,7 @@ def handle_errors(command: F) -> F:
 
                 for line in problem_annotations(error.problems):
                     echo(line, err=True)
-            count = len(error.problems)
-            click.echo(f"Error: the manifest has {count} problem{'s' * (count != 1)}.", err=True)
+            click.echo(f"Error: {error.summary()}.", err=True)
             sys.exit(error.exit_code)
         except ReconcilerError as error:
             echo(f"Error: {for_terminal(str(error))}", err=True)
@@ -173,7 +172,7 @@ def github_plan_report(reviewed: Review) -> None:
     from reconciler.render.github import annotation, unmanaged_annotations
 
     for refusal in reviewed.refusals:
-        echo(annotation("error", refusal, title="unsafe plan"), err=True)
+        echo(annotation("error", refusal.message, title="unsafe plan"), err=True)
     for line in unmanaged_annotations(reviewed.plan):
         echo(line, err=True)
     _step_summary(render_markdown(reviewed.plan, target=reviewed.target))
@@ -189,7 +188,7 @@ def github_apply_report(reviewed: Review, result: ApplyResult | None = None) -> 
     from reconciler.render.github import annotation, failure_annotations, unmanaged_notice
 
     for refusal in reviewed.refusals:
-        echo(annotation("error", refusal, title="unsafe plan"), err=True)
+        echo(annotation("error", refusal.message, title="unsafe plan"), err=True)
     if result is not None:
         for line in failure_annotations(result):
             echo(line, err=True)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.errors import ConfigError, StalePlanError
+from reconciler.errors import PlanFileError, StalePlanError
 from reconciler.models import Desired, RemoteIntegration
 from reconciler.plan import ActionKind, Plan
 from reconciler.planfile import FILE_KIND, FILE_VERSION, SavedPlan, dump, read, verify
@@ -154,9 +154,9 @@ def test_a_plan_without_changes_round_trips() -> None:
 
 
 def _refused(path: str) -> str:
-    with pytest.raises(ConfigError) as caught:
+    with pytest.raises(PlanFileError) as caught:
         read(path)
-    assert not isinstance(caught.value, StalePlanError)
+    assert caught.value.subject == "saved plan"
     assert str(caught.value).startswith(f"{path}: ")
     return str(caught.value)
 

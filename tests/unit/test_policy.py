@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.errors import ManifestError
+from reconciler.errors import PolicyError
 from reconciler.policy import DEFAULT_POLICY, Policy, load_policy, policy_path
 
 
@@ -163,7 +163,7 @@ def test_policy_problems_point_at_their_line(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     Path("policy.yaml").write_text(text)
-    with pytest.raises(ManifestError) as caught:
+    with pytest.raises(PolicyError) as caught:
         load_policy("policy.yaml")
     assert any(str(p).startswith(message) for p in caught.value.problems), [
         str(p) for p in caught.value.problems
@@ -171,7 +171,7 @@ def test_policy_problems_point_at_their_line(
 
 
 def test_a_missing_policy_file_is_an_error_not_the_defaults(tmp_path: Path) -> None:
-    with pytest.raises(ManifestError, match="no such policy file"):
+    with pytest.raises(PolicyError, match="no such policy file"):
         load_policy(tmp_path / "missing.yaml")
 
 

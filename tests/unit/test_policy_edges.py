@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.errors import ManifestError, Problem
+from reconciler.errors import PolicyError, Problem
 from reconciler.policy import MAX_POLICY_BYTES, Policy, load_policy
 
 
 def _problems(path: str | Path) -> list[Problem]:
-    with pytest.raises(ManifestError) as caught:
+    with pytest.raises(PolicyError) as caught:
         load_policy(path)
     return list(caught.value.problems)
 

@@ -5,13 +5,26 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.errors import UnsafePlanError
+from reconciler.errors import Refusal, RefusalKind, UnsafePlanError
 from reconciler.models import Settings
 from reconciler.plan import ActionKind, Plan
 from reconciler.planner import plan
 from reconciler.policy import DEFAULT_POLICY, Policy
-from reconciler.safety import check_safety, policy_warnings, safety_problems, with_refusals
+from reconciler.safety import (
+    MIN_MANAGED_FOR_THRESHOLD,
+    check_safety,
+    policy_warnings,
+    refusals,
+    with_refusals,
+)
 from tests.support.factories import desired, desired_state, remote
+
+
+def safety_problems(
+    result: Plan, settings: Settings, *, policy: Policy = DEFAULT_POLICY, force: bool = False
+) -> list[str]:
+    """The refusals' messages."""
+    return [r.message for r in refusals(result, settings, policy=policy, force=force)]
 
 
 def _pruning(existing: int, kept: int, **settings: object) -> tuple[Plan, Settings]:
@@ -129,6 +142,28 @@ def test_check_safety_raises_every_problem_at_once() -> None:
     assert message.startswith("refusing to delete or replace protected integrations: app-00")
     assert " refusing settings.prune: true: policy p.yaml" in message
     assert " refusing a plan that deletes or replaces 10 of 10" in message
+    kinds = [refusal.kind for refusal in caught.value.refusals]
+    assert kinds == [RefusalKind.PROTECTED, RefusalKind.PRUNE, RefusalKind.TOO_MANY_DELETES]
+
+
+def test_each_refusal_is_typed_with_the_integrations_it_is_about() -> None:
+    result, settings = _pruning(10, 0)
+    policy = Policy(path="p.yaml", allow_prune=False, protect=("app-00", "app-03"))
+    protected, prune, threshold = refusals(result, settings, policy=policy)
+    assert protected.kind is RefusalKind.PROTECTED
+    assert protected.identities == (("app-00", "user"), ("app-03", "user"))
+    assert str(protected) == protected.message
+    assert prune == Refusal(RefusalKind.PRUNE, (), prune.message)
+    assert threshold.kind is RefusalKind.TOO_MANY_DELETES
+    assert threshold.identities == tuple((f"app-{i:02d}", "user") for i in range(10))
+
+
+def test_the_threshold_minimum_is_named() -> None:
+    result, settings = _pruning(MIN_MANAGED_FOR_THRESHOLD - 1, 0)
+    assert refusals(result, settings) == []
+    result, settings = _pruning(MIN_MANAGED_FOR_THRESHOLD, 0)
+    (refusal,) = refusals(result, settings)
+    assert refusal.kind is RefusalKind.TOO_MANY_DELETES
 
 
 def test_a_manifest_threshold_above_the_policy_ceiling_is_a_warning() -> None:

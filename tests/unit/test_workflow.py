@@ -58,8 +58,9 @@ def test_a_protected_integration_cannot_be_deleted_through_execute(tmp_path: Pat
 
     assert [(a.kind, a.slug) for a in reviewed.plan.actions] == [(ActionKind.DELETE, "acme")]
     assert not reviewed.safe
-    assert "acme (user) (delete)" in reviewed.refusals[0]
-    assert reviewed.refusals[0] in reviewed.plan.warnings  # every format shows it
+    assert "acme (user) (delete)" in reviewed.refusals[0].message
+    assert reviewed.refusals[0].identities == (("acme", "user"),)
+    assert reviewed.refusals[0].message in reviewed.plan.warnings  # every format shows it
     with pytest.raises(UnsafePlanError, match="refusing to delete or replace protected"):
         reviewed.raise_if_unsafe()
     with pytest.raises(UnsafePlanError, match="acme"):
