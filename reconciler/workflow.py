@@ -26,12 +26,14 @@ from reconciler import planfile
 from reconciler.api import IntegrationsApi
 from reconciler.applier import apply_plan
 from reconciler.environments import check_environment
-from reconciler.errors import ConfigError, Refusal, StalePlanError, UnsafePlanError
+from reconciler.errors import ConfigError, ManifestError, Refusal, StalePlanError, UnsafePlanError
 from reconciler.exporter import Export, export_manifest
+from reconciler.listing import listing_warnings
 from reconciler.models import Desired, RemoteIntegration
 from reconciler.plan import Action, Plan, Target, Targeting
 from reconciler.planner import plan as make_plan
 from reconciler.policy import DEFAULT_POLICY, Policy
+from reconciler.provider_checks import catalogue_warnings, provider_problems
 from reconciler.results import ActionResult, ApplyResult
 from reconciler.safety import policy_warnings, refusals, with_refusals
 from reconciler.secrets import redact_key
@@ -110,6 +112,9 @@ async def review(
         targets = saved.targets
     selection = Selection.parse(targets) if targets else None
     remote = await api.list_integrations()
+    rejected = provider_problems(desired, remote)
+    if rejected:
+        raise ManifestError(rejected)
     result = _plan(desired, remote, rotate_secrets, selection)
     if saved is not None:
         result = planfile.verify(
@@ -122,7 +127,11 @@ async def review(
             policy=policy,
         )
     refused = refusals(result, desired.settings, policy=policy, force=force)
-    warnings = policy_warnings(desired.settings, policy)
+    warnings = [
+        *listing_warnings(remote),
+        *catalogue_warnings(desired, remote),
+        *policy_warnings(desired.settings, policy),
+    ]
     return Review(
         plan=with_refusals(result, [*warnings, *refused]),
         desired=desired,

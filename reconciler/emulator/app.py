@@ -12,7 +12,7 @@ owner closes it (``store_of(app).close()``), or garbage collection does.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, FastAPI, Header, Path, Query, Request
@@ -70,13 +70,15 @@ def create_app(
     fault_seed: int | None = None,
     rate_limit: int | None = None,
     faults: FaultPolicy | None = None,
+    hosts: Collection[str] = (),
 ) -> FastAPI:
     """Build the emulator: state in SQLite (``db_path``, or memory), optionally seeded.
 
     Faults: ``fail_rate`` of API requests fail at random (``RandomFaults``,
     repeatable with ``fault_seed``), or as ``faults`` decides; ``rate_limit``
-    requests per second, then 429. Raises ``SeedError`` (a ``ValueError``
-    naming the entry) for an invalid seed.
+    requests per second, then 429. ``hosts``: the names besides the loopback ones that a
+    request's ``Host`` may give (any other is refused: DNS rebinding). Raises
+    ``SeedError`` (a ``ValueError`` naming the entry) for an invalid seed.
     """
     if faults is None and fail_rate > 0:
         faults = RandomFaults(fail_rate, fault_seed)
@@ -110,6 +112,7 @@ def create_app(
         api_key=api_key,
         latency_ms=latency_ms,
         stats=stats,
+        hosts=hosts,
         routes=[(r.path, r.methods or set()) for r in api_router.routes if isinstance(r, APIRoute)],
     )
     app.add_exception_handler(ApiProblem, _problem_handler)

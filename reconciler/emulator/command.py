@@ -180,6 +180,7 @@ def emulator(
         fail_rate=fail_rate,
         fault_seed=fault_seed,
         rate_limit=rate_limit,
+        host=host,
     )
     faults = _faults_summary(fail_rate, fault_seed, rate_limit)
 
@@ -206,8 +207,12 @@ def _build_app(
     fail_rate: float,
     fault_seed: int | None,
     rate_limit: int | None,
+    host: str = DEFAULT_HOST,
 ) -> FastAPI:
-    """The emulator app for the command's options; a bad seed or database is a ClickException."""
+    """The emulator app for the command's options; a bad seed or database is a ClickException.
+
+    ``host`` (``--host``) is, besides the loopback names, the one name a request's
+    ``Host`` header may give."""
     from reconciler.emulator.app import create_app
     from reconciler.emulator.service import SeedError
 
@@ -223,6 +228,7 @@ def _build_app(
             fail_rate=fail_rate,
             fault_seed=fault_seed,
             rate_limit=rate_limit,
+            hosts=(host,),
         )
     except SeedError as error:
         raise click.ClickException(f"invalid seed file {seed_path}: {error}") from None

@@ -1,6 +1,6 @@
-"""ASGI middleware: request ids on every answer; counts, latency and the API key on API paths;
-the API key and a same-origin check on the control paths (``/_emulator/*``); a cap on the
-size of request bodies.
+"""ASGI middleware: request ids and a ``Host`` check on every answer; counts, latency and the
+API key on API paths; the API key and a same-origin check on the control paths
+(``/_emulator/*``); a cap on the size of request bodies.
 
 (Injected faults and the rate limit live in ``faults``, one layer further in.)
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import ipaddress
 import logging
 import re
 from collections import Counter
@@ -94,8 +95,10 @@ class ApiMiddleware:
         latency_ms: int,
         stats: RequestStats,
         routes: Sequence[tuple[str, Collection[str]]],
+        hosts: Collection[str] = (),
     ) -> None:
         self.app = app
+        self.hosts = {host.lower().strip("[]") for host in hosts}
         self.api_key = api_key.encode()
         self.latency_ms = latency_ms
         self.stats = stats
@@ -117,6 +120,9 @@ class ApiMiddleware:
                 MutableHeaders(scope=message)["X-Request-ID"] = rid
             await send(message)
 
+        if not host_allowed(headers.get("host"), self.hosts):
+            await _misdirected()(scope, receive, send_with_id)
+            return
         if is_api_path(scope["path"]):
             template = self._template(scope["method"], scope["path"])
             if template is not None:
@@ -156,6 +162,41 @@ class ApiMiddleware:
         return scheme.lower() == "bearer" and hmac.compare_digest(
             token.strip().encode(), self.api_key
         )
+
+
+def host_allowed(host_header: str | None, hosts: Collection[str]) -> bool:
+    """A ``Host`` naming this machine: a loopback name or address, or one of ``hosts`` (the
+    names the emulator was started on), any port.
+
+    A web page can make a browser send requests to 127.0.0.1 under a name of its own
+    (DNS rebinding); the browser then sends that name in ``Host``, which is refused.
+    """
+    if not host_header:
+        return False
+    name = _origin_of(f"http://{host_header}")
+    if name is None:
+        return False
+    hostname = name[1].lower()
+    return is_loopback_name(hostname) or hostname in hosts
+
+
+def is_loopback_name(hostname: str) -> bool:
+    """``localhost`` (and names under it), ``127.0.0.0/8`` and ``::1``."""
+    if hostname == "localhost" or hostname.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(hostname).is_loopback
+    except ValueError:
+        return False
+
+
+def _misdirected() -> JSONResponse:
+    body = error_body(
+        "invalid_host",
+        "The Host header must name this emulator: a loopback name or address, or the "
+        "host it was started with (--host).",
+    )
+    return JSONResponse(body, status_code=400)
 
 
 def _unauthorized() -> JSONResponse:

@@ -1,9 +1,10 @@
 """The built-in provider catalogue the emulator serves.
 
 The real catalogue is WorkOS's; this fixed one decides which slugs the
-emulator treats as built-in (no ``custom_provider``, config keys checked).
-The manifest side knows only the slugs (``reconciler.manifest.builtins``),
-so that the tool does not depend on the emulator; a test checks they agree.
+emulator treats as built-in (no ``custom_provider``, only the config keys a
+provider declares: none for most). The manifest side keeps the same slugs and
+config fields as plain data (``reconciler.manifest.builtins``), so that the
+tool does not depend on the emulator; a test checks they agree.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class BuiltinProvider:
-    """A provider WorkOS defines: its scopes, and the config keys it accepts (if any)."""
+    """A provider WorkOS defines: its scopes, and the config keys it accepts (often none)."""
 
     slug: str
     name: str

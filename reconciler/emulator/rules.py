@@ -1,15 +1,15 @@
 """The API's rules on a request body that span several fields but need no stored state.
 
-Credentials against auth methods, a built-in provider's config keys, the
-custom-provider definition a body ends with. ``service`` applies them inside
-its transactions; each raises an ``ApiProblem`` whose message never quotes a
-value (a secret could be one).
+Credentials against auth methods, the config keys a provider declares, the
+custom-provider definition a body ends with and the endpoints it needs.
+``service`` applies them inside its transactions; each raises an ``ApiProblem``
+whose message never quotes a value (a secret could be one).
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -25,20 +25,55 @@ from reconciler.emulator.store import IntegrationData, secret_digest
 
 
 def builtin_provider_only(body: CreateIntegrationBody, builtin: BuiltinProvider) -> None:
-    """A create of a built-in provider: no ``custom_provider``, only its config keys."""
+    """A create of a built-in provider: no ``custom_provider``, only the config keys it
+    declares (none at all for most providers)."""
     if body.custom_provider is not None:
         raise not_for_builtin(body.provider)
     unknown = sorted(set(body.config) - set(builtin.config_fields))
-    if builtin.config_fields and unknown:
-        allowed = ", ".join(builtin.config_fields)
+    if unknown:
+        allowed = ", ".join(builtin.config_fields) or "none"
+        raise _unknown_config(f"for {body.provider}", unknown, f"allowed: {allowed}")
+
+
+def custom_provider_config(config: Mapping[str, str]) -> None:
+    """A custom provider declares no config fields, so it accepts no config key."""
+    if config:
+        raise _unknown_config(
+            "for a custom provider", sorted(config), "custom providers declare no config fields"
+        )
+
+
+def _unknown_config(what: str, unknown: list[str], detail: str) -> ApiProblem:
+    return ApiProblem(
+        422,
+        "validation_error",
+        f"config: unknown key(s) {what}: {', '.join(unknown)} ({detail})",
+        tuple(FieldProblem(f"config.{key}", "unknown_key", detail) for key in unknown),
+    )
+
+
+def check_definition_urls(definition: Mapping[str, Any], auth_methods: Iterable[str]) -> None:
+    """The endpoints a custom provider needs for the integrations that use it.
+
+    "Required for OAuth providers" (``authorization_url``, ``token_url``) and
+    "Required for OAuth and ``client_credentials`` providers" (``token_url``).
+    """
+    methods = set(auth_methods)
+    needed = []
+    if "oauth" in methods:
+        needed += ["authorization_url", "token_url"]
+    elif "client_credentials" in methods:
+        needed.append("token_url")
+    missing = [name for name in needed if definition.get(name) is None]
+    if missing:
+        kinds = "OAuth" if "oauth" in methods else "client_credentials"
         raise ApiProblem(
             422,
             "validation_error",
-            f"config: unknown key(s) for {body.provider}: {', '.join(unknown)} "
-            f"(allowed: {allowed})",
+            f"custom_provider needs {' and '.join(missing)} for {kinds} integrations",
             tuple(
-                FieldProblem(f"config.{key}", "unknown_key", f"allowed: {allowed}")
-                for key in unknown
+                FieldProblem(f"custom_provider.{name}", "required", f"required for {kinds}")
+                for name in missing
             ),
         )
 

@@ -101,6 +101,11 @@ class CustomProviderInput(_Input):
     def _https_only(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith("https://"):
             raise ValueError("must be an https:// URL")
+        if value is not None and "${" in value:
+            raise ValueError(
+                "must be a static URL: custom providers declare no config fields "
+                "for ${config...} placeholders"
+            )
         return value
 
     def given(self) -> dict[str, Any]:

@@ -26,6 +26,8 @@ from reconciler.emulator.rules import (
     builtin_provider_only,
     check_auth_methods,
     check_credentials,
+    check_definition_urls,
+    custom_provider_config,
     merge_definition,
     not_for_builtin,
     with_credentials,
@@ -86,6 +88,9 @@ class Service:
         )
         definition = self._creation_definition(body, existing_definition)
         check_auth_methods(body.auth_methods)
+        if definition is not None:
+            custom_provider_config(body.config)
+            check_definition_urls(definition, self._auth_methods(slug, body.auth_methods))
         oauth = "oauth" in body.auth_methods
         if not hidden:
             check_credentials(body.credentials, oauth=oauth)
@@ -144,9 +149,18 @@ class Service:
         before: str | None = None,
         ownership: str | None = None,
     ) -> dict[str, Any]:
-        """A page of integrations in the list envelope with its cursors."""
+        """A page of integrations in the list envelope with its cursors.
+
+        ``order=normal`` is "descending with reversed cursor semantics where
+        ``before`` fetches older records and ``after`` fetches newer records"
+        (the SDK): ``desc`` with the two cursors' names swapped, in the query
+        and in ``list_metadata`` alike.
+        """
+        normal = order == "normal"
+        if normal:
+            after, before = before, after
         rows, more = self.store.page(
-            ascending=order != "desc",
+            ascending=order == "asc",
             limit=limit,
             after=after,
             before=before,
@@ -159,6 +173,8 @@ class Service:
         else:
             cursor_before = rows[0].id if after is not None and rows else None
             cursor_after = rows[-1].id if more and rows else None
+        if normal:
+            cursor_after, cursor_before = cursor_before, cursor_after
         definitions: dict[str, dict[str, Any] | None] = {}
         data = []
         for row in rows:
@@ -223,6 +239,7 @@ class Service:
                 "custom_provider", "required", "a custom provider's definition cannot be removed"
             )
         merged = merge_definition(definition, patch)
+        check_definition_urls(merged, self._auth_methods(slug))
         if merged != definition:
             self.store.put_custom_provider(slug, merged)
             self.store.touch_slug(slug)
@@ -286,6 +303,16 @@ class Service:
         if stored is None or stored.data.credentials_type == UNSUPPORTED:
             raise _not_found(slug, ownership)
         return stored
+
+    def _auth_methods(self, slug: str, extra: Sequence[str] = ()) -> set[str]:
+        """Every auth method of the integrations of ``slug`` (and ``extra``): what its
+        shared definition must serve."""
+        methods = set(extra)
+        for ownership in ("user", "organization"):
+            stored = self.store.integration(slug, ownership)
+            if stored is not None:
+                methods.update(stored.data.auth_methods)
+        return methods
 
     def _definition_of(self, stored: StoredIntegration) -> dict[str, Any] | None:
         if stored.data.slug in BUILTIN_PROVIDERS:

@@ -2,8 +2,9 @@
 
 What no single entry can show: one settings block in all the files, each
 (slug, ownership) declared once, custom providers that neither shadow a
-built-in nor disagree with each other, URLs the policy allows, and no secret
-of the run written into a plain field. And one warning: the entries that
+built-in nor disagree with each other, URLs the policy allows, config keys
+the provider declares, the endpoints an OAuth custom provider needs, and no
+secret of the run written into a plain field. And one warning: the entries that
 ``settings.ignore`` hides (``ignored_warnings``).
 """
 
@@ -13,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from fnmatch import fnmatchcase
 
 from reconciler.errors import Problem
-from reconciler.manifest.builtins import BUILTIN_SLUGS
+from reconciler.manifest.builtins import BUILTIN_CONFIG_FIELDS, BUILTIN_SLUGS
 from reconciler.manifest.manifestfile import IntegrationEntry, ManifestFile
 from reconciler.models import CustomProvider, Desired, DesiredIntegration, Settings
 from reconciler.policy import API_KEY_VARIABLE, Policy
@@ -104,6 +105,68 @@ def _differing(first: CustomProvider, second: CustomProvider) -> list[str]:
     """The fields both definitions give, with different values."""
     both = first.model_fields_set & second.model_fields_set
     return sorted(name for name in both if getattr(first, name) != getattr(second, name))
+
+
+def config_problems(entries: list[IntegrationEntry]) -> list[Problem]:
+    """Only the config keys the provider declares: those of a built-in the tool knows
+    (``builtins``), none for a custom provider ("custom providers cannot declare" config
+    fields). A slug the tool does not know is left to the API (a warning at plan time)."""
+    custom = {entry.spec.slug for entry in entries if entry.spec.custom_provider is not None}
+    problems = []
+    for entry in entries:
+        if entry.partial or not entry.spec.config:
+            continue
+        slug = entry.spec.slug
+        if slug in custom:
+            detail = "a custom provider declares no config fields"
+            allowed: tuple[str, ...] = ()
+        elif slug in BUILTIN_CONFIG_FIELDS:
+            allowed = BUILTIN_CONFIG_FIELDS[slug]
+            detail = f"{slug} declares " + (", ".join(allowed) if allowed else "no config fields")
+        else:
+            continue
+        for key in sorted(set(entry.spec.config) - set(allowed)):
+            message = f"config.{key}: unknown config key ({detail}); the API refuses it"
+            problems.append(entry.problem(message, "config", key, key=True))
+    return problems
+
+
+def endpoint_problems(entries: list[IntegrationEntry]) -> list[Problem]:
+    """An OAuth custom provider needs ``authorization_url`` and ``token_url``, a
+    client-credentials one ``token_url``: an explicit ``null`` for one of them, where an
+    integration of that provider uses it, is refused. (A URL left out is unmanaged: the
+    plan checks it against the remote definition, ``reconciler.provider_checks``.)"""
+    methods: dict[str, set[str]] = {}
+    for entry in entries:
+        if not entry.partial:
+            methods.setdefault(entry.spec.slug, set()).update(entry.spec.auth_methods)
+    problems = []
+    for entry in entries:
+        provider = entry.spec.custom_provider
+        if provider is None:
+            continue
+        for name in required_endpoints(methods.get(entry.spec.slug, set())):
+            if name in provider.model_fields_set and getattr(provider, name) is None:
+                message = (
+                    f"custom_provider.{name}: required for {endpoint_users(name)} "
+                    "integrations; the API refuses null"
+                )
+                problems.append(entry.problem(message, "custom_provider", name))
+    return problems
+
+
+def required_endpoints(auth_methods: Iterable[str]) -> tuple[str, ...]:
+    """The custom-provider URLs integrations with these auth methods need."""
+    methods = set(auth_methods)
+    if "oauth" in methods:
+        return ("authorization_url", "token_url")
+    if "client_credentials" in methods:
+        return ("token_url",)
+    return ()
+
+
+def endpoint_users(name: str) -> str:
+    return "OAuth" if name == "authorization_url" else "OAuth and client_credentials"
 
 
 def url_problems(entries: list[IntegrationEntry], policy: Policy) -> list[Problem]:

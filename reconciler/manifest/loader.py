@@ -81,6 +81,8 @@ def _load(
     settings = checks.one_settings(files, problems)
     problems.extend(checks.identity_problems(entries))
     problems.extend(checks.custom_provider_problems(entries))
+    problems.extend(checks.config_problems(entries))
+    problems.extend(checks.endpoint_problems(entries))
     problems.extend(checks.url_problems(entries, resolver.policy))
     integrations = []
     for entry in entries:

@@ -80,7 +80,7 @@ class ApiClient:
         self._runner = asyncio.Runner()
         self._http = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app),
-            base_url="http://emulator.test",
+            base_url="http://localhost",
             headers=headers,
         )
 

@@ -23,7 +23,7 @@ def test_works_in_process_without_lifespan_through_asgi_transport(emulator_app: 
     async def scenario() -> None:
         transport = httpx.ASGITransport(app=emulator_app)
         async with httpx.AsyncClient(
-            transport=transport, base_url="http://emulator.test", headers=AUTH
+            transport=transport, base_url="http://localhost", headers=AUTH
         ) as http:
             created = await http.post("/data-integrations", json=github())
             assert created.status_code == 201

@@ -15,20 +15,20 @@ from reconciler.emulator.app import create_app, store_of
 from tests.emulator.contract import ApiClient, create, github
 from tests.support import API_KEY, AUTH, custom_body
 
-ORIGIN = "http://emulator.test"  # the in-process app's own origin: its base URL
+ORIGIN = "http://localhost"  # the in-process app's own origin: its base URL
 CONTROL = [("GET", "/_emulator/stats"), ("POST", "/_emulator/reset")]
 BAD_AUTHORIZATION = [None, "", "Bearer sk_wrong", f"Basic {API_KEY}", f"Bearer{API_KEY}"]
 FOREIGN_ORIGINS = [
     "https://evil.example",
     "http://evil.example",
-    "http://emulator.test:8080",  # same host, another port
-    "https://emulator.test",  # same host, another scheme
-    "http://emulator.test.evil.example",
+    "http://localhost:8080",  # same host, another port
+    "https://localhost",  # same host, another scheme
+    "http://localhost.evil.example",
     "null",  # a sandboxed page or a file
-    "http://emulator.test/",  # not a bare origin
-    "http://user@emulator.test",
-    "http://emulator.test:99999",
-    "emulator.test",
+    "http://localhost/",  # not a bare origin
+    "http://user@localhost",
+    "http://localhost:99999",
+    "localhost",
     "",
 ]
 
@@ -134,7 +134,7 @@ def test_a_foreign_origin_without_the_key_is_refused_too(app: FastAPI) -> None:
     assert state(app)["integrations"] == 1
 
 
-@pytest.mark.parametrize("origin", [ORIGIN, "http://EMULATOR.test", "http://emulator.test:80"])
+@pytest.mark.parametrize("origin", [ORIGIN, "http://LOCALHOST", "http://localhost:80"])
 def test_the_emulators_own_origin_with_the_key_is_served(app: FastAPI, origin: str) -> None:
     stats = send(app, "GET", "/_emulator/stats", {**AUTH, "Origin": origin})
     assert stats.status_code == 200 and stats.json()["integrations"] == 1

@@ -37,7 +37,11 @@ SEED: list[dict[str, Any]] = [
     {"provider": "github", "ownership": "organization", "credentials": {"type": "organization"}},
     {
         "provider": "acme-crm",
-        "custom_provider": {"name": "Acme CRM", "token_url": "https://crm.acme.example/token"},
+        "custom_provider": {
+            "name": "Acme CRM",
+            "authorization_url": "https://crm.acme.example/authorize",
+            "token_url": "https://crm.acme.example/token",
+        },
         "credentials": {"type": "organization"},
     },
     {"provider": "snowflake", "auth_methods": ["api_key"], "config": {"account": "a"}},
@@ -56,7 +60,7 @@ BOUNDED = settings(
     suppress_health_check=list(HealthCheck),
 )
 
-APP = create_app(api_key=API_KEY)
+APP = create_app(api_key=API_KEY, hosts=("testserver",))  # the host schemathesis sends
 SCHEMA = schemathesis.openapi.from_asgi("/openapi.json", APP)
 
 
@@ -75,7 +79,7 @@ class EveryRequestFails:
         self.count = 0
 
 
-FAULTY_APP = create_app(api_key=API_KEY, faults=EveryRequestFails())
+FAULTY_APP = create_app(api_key=API_KEY, faults=EveryRequestFails(), hosts=("testserver",))
 FAULTY_SCHEMA = schemathesis.openapi.from_asgi("/openapi.json", FAULTY_APP)
 
 

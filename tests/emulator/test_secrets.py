@@ -84,7 +84,7 @@ def test_no_answer_nor_log_record_quotes_a_secret(caplog: pytest.LogCaptureFixtu
 
     async def scenario() -> None:
         async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://emulator.test", headers=AUTH
+            transport=httpx.ASGITransport(app=app), base_url="http://localhost", headers=AUTH
         ) as http:
             created = await http.post("/data-integrations", content=GOOD)
             assert created.status_code == 201
