@@ -65,26 +65,36 @@ def provider_problems(desired: Desired, remote: Sequence[RemoteIntegration]) -> 
                 )
             )
     for slug, items in defined.items():
-        if slug in kinds:
-            continue  # the remote definition holds what the manifest leaves out
-        given = {
-            name
-            for item in items
-            if item.spec.custom_provider is not None
-            for name in item.spec.custom_provider.model_fields_set
-        }
-        methods = {m for item in items for m in item.spec.auth_methods}
-        definer = next(item for item in items if item.spec.custom_provider is not None)
-        for name in required_endpoints(methods):
-            if name not in given:
-                problems.append(
-                    _problem(
-                        definer,
-                        f"custom_provider.{name}: required for {endpoint_users(name)} "
-                        f"integrations, and {slug!r} is a new custom provider",
-                    )
-                )
+        problems.extend(_endpoint_problems(slug, items, remote))
     return problems
+
+
+def _endpoint_problems(
+    slug: str, items: list[DesiredIntegration], remote: Sequence[RemoteIntegration]
+) -> list[Problem]:
+    """The definition a custom provider ends with (the remote one, if any, with the
+    manifest's fields applied) must hold the endpoints of every integration it serves:
+    the manifest's entries of the slug and the remote ones the manifest leaves alone."""
+    listed = [item for item in remote if item.slug == slug]
+    final = next((dict(i.custom_provider) for i in listed if i.custom_provider), {})
+    for item in items:
+        if item.spec.custom_provider is not None:
+            given = item.spec.custom_provider
+            final.update({name: getattr(given, name) for name in given.model_fields_set})
+    identities = {item.identity for item in items}
+    methods = {m for item in items for m in item.spec.auth_methods}
+    methods.update(m for i in listed if i.identity not in identities for m in i.auth_methods)
+    definer = next(item for item in items if item.spec.custom_provider is not None)
+    state = "the remote definition lacks it" if listed else f"{slug!r} is a new custom provider"
+    return [
+        _problem(
+            definer,
+            f"custom_provider.{name}: required for {endpoint_users(name)} integrations, "
+            f"and {state}",
+        )
+        for name in required_endpoints(methods)
+        if final.get(name) is None
+    ]
 
 
 def catalogue_warnings(desired: Desired, remote: Sequence[RemoteIntegration]) -> list[str]:

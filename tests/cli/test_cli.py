@@ -164,7 +164,11 @@ def test_delete_threshold_refuses_without_force(tmp_path: Path) -> None:
     seed = [
         {
             "provider": f"p{i:02d}",
-            "custom_provider": {"name": "P"},
+            "custom_provider": {
+                "name": "P",
+                "authorization_url": "https://p.example/authorize",
+                "token_url": "https://p.example/token",
+            },
             "credentials": {"type": "organization"},
         }
         for i in range(10)

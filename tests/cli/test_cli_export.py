@@ -28,7 +28,11 @@ SEED: list[dict[str, Any]] = [
     {"provider": "github", "ownership": "organization", "credentials": {"type": "organization"}},
     {
         "provider": "acme-crm",
-        "custom_provider": {"name": "Acme", "token_url": "https://acme.example/token"},
+        "custom_provider": {
+            "name": "Acme",
+            "authorization_url": "https://acme.example/authorize",
+            "token_url": "https://acme.example/token",
+        },
         "credentials": {"type": "organization"},
     },
     {"provider": "snowflake", "auth_methods": ["api_key"], "config": {"account": "acme"}},

@@ -15,7 +15,11 @@ def _seed(count: int) -> list[dict[str, Any]]:
     return [
         {
             "provider": f"crm-{i:02d}",
-            "custom_provider": {"name": f"CRM {i}"},
+            "custom_provider": {
+                "name": f"CRM {i}",
+                "authorization_url": "https://crm.example/authorize",
+                "token_url": "https://crm.example/token",
+            },
             "credentials": {"type": "organization"},
         }
         for i in range(count)

@@ -170,7 +170,11 @@ def test_unsafe_plan_is_not_saved(manifest: Path) -> None:
     seed = [
         {
             "provider": f"p{i:02d}",
-            "custom_provider": {"name": "P"},
+            "custom_provider": {
+                "name": "P",
+                "authorization_url": "https://p.example/authorize",
+                "token_url": "https://p.example/token",
+            },
             "credentials": {"type": "organization"},
         }
         for i in range(10)
@@ -247,7 +251,11 @@ def test_a_change_to_a_shared_definition_makes_a_planned_create_stale(
             {
                 "provider": "acme",
                 "ownership": "organization",
-                "custom_provider": {"name": "Acme", "token_url": "https://acme.example/t"},
+                "custom_provider": {
+                    "name": "Acme",
+                    "authorization_url": "https://acme.example/a",
+                    "token_url": "https://acme.example/t",
+                },
                 "credentials": {"type": "organization"},
             }
         ]

@@ -181,7 +181,11 @@ def _ten_creates() -> Desired:
         *(
             desired(
                 slug=f"crm-{i}",
-                custom_provider={"name": f"CRM {i}"},
+                custom_provider={
+                    "name": f"CRM {i}",
+                    "authorization_url": "https://crm.example/authorize",
+                    "token_url": "https://crm.example/token",
+                },
                 credentials={"type": "organization"},
             )
             for i in range(8)

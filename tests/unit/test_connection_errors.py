@@ -78,7 +78,7 @@ class Failing(httpx.AsyncBaseTransport):
     def __init__(self, failure: Failure, times: int = 100, app: FastAPI | None = None) -> None:
         self.failure = failure
         self.times = times
-        self.inner = httpx.ASGITransport(app=app or create_app())
+        self.inner = httpx.ASGITransport(app=app or create_app(hosts=["api.example.test"]))
         self.seen = 0
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:

@@ -114,9 +114,7 @@ def test_a_server_that_ignores_ownership_is_listed_whole_and_sequentially(
     only_org = listed(RewritesListQuery(seeded, ignores_ownership), "organization")
     expected = {i for i in every_identity(seeded) if i[1] == "organization"}
     assert set(identities(only_org)) == expected and len(only_org) == len(expected)
-    assert only_org.warnings == (
-        "the API ignored ownership=organization; listed sequentially",
-    )
+    assert only_org.warnings == ("the API ignored ownership=organization; listed sequentially",)
 
 
 def test_a_server_that_caps_limit_lower_is_listed_whole_without_warning(
@@ -187,4 +185,3 @@ def test_plan_against_a_server_that_loops_stops_with_a_clear_error(
     assert result.exit_code == 1
     assert "list pages do not advance" in result.output
     assert "Traceback" not in result.output
-
