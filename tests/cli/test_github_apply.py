@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
+
 from reconciler.emulator.app import create_app
 from tests.support import invoke
+from tests.support.refusals import UNKNOWN_ACCOUNT, RefusesCreates
 
 SEED = [
     {"provider": "notion", "ownership": "user", "credentials": {"type": "organization"}},
@@ -25,7 +28,7 @@ integrations:
     credentials: {type: organization}
   - slug: snowflake
     auth_methods: [api_key]
-    config: {account: acct, warehouse: wh}
+    config: {account: other}
 """
 
 
@@ -33,12 +36,14 @@ def _apply(tmp_path: Path, *args: str) -> tuple[int, str, str]:
     manifest = tmp_path / "integrations.yaml"
     manifest.write_text(MANIFEST)
     summary = tmp_path / "summary.md"
+    refusing = RefusesCreates(httpx.ASGITransport(app=create_app(seed=SEED)), '"other"')
     result = invoke(
-        create_app(seed=SEED),
+        None,
         "apply",
         "-f",
         str(manifest),
         *args,
+        transport=refusing,
         GITHUB_ACTIONS="true",
         GITHUB_STEP_SUMMARY=str(summary),
     )
@@ -55,7 +60,7 @@ def test_a_failed_apply_summarises_each_outcome_and_annotates_each_failure(
     assert "reconciler plan" not in summary
     assert "**Apply complete:** 1 succeeded, 1 failed, 0 skipped" in summary
     assert "| ❌ **FAILED** | replace | `snowflake` | user |" in summary
-    assert "unknown key(s) for snowflake: warehouse" in summary
+    assert UNKNOWN_ACCOUNT in summary
     assert "restored as a new integration" in summary  # what the failed replace left
     assert "| ✅ ok | create | `slack` | user |" in summary
     errors = [line for line in stderr.splitlines() if line.startswith("::error")]

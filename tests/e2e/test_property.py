@@ -31,11 +31,12 @@ credentials = st.one_of(
     ),
 )
 definitions = st.fixed_dictionaries(
-    {"name": st.sampled_from(["CRM", "Other CRM"])},
-    optional={
+    {  # the endpoints are required for OAuth integrations
+        "name": st.sampled_from(["CRM", "Other CRM"]),
+        "authorization_url": st.just("https://a.example/authorize"),
         "token_url": st.sampled_from(["https://a.example/token", "https://b.example/token"]),
-        "pkce_enabled": st.booleans(),
     },
+    optional={"pkce_enabled": st.booleans()},
 )
 
 

@@ -27,6 +27,7 @@ from reconciler.render import render_apply_json, render_apply_summary, render_re
 from reconciler.results import ActionResult, ApplyResult, LeftState, Outcome
 from tests.support import CANARY_SECRET, client_for, invoke, run, stats
 from tests.support.factories import desired, desired_state
+from tests.support.refusals import RefusesCreates
 
 SCHEMA = json.loads(Path("schemas/plan.schema.json").read_text())
 REQUEST_ID = r" \[request id req_\w+\]"
@@ -180,12 +181,12 @@ def test_custom_credentials_of_another_client_id_are_not_restored_and_it_is_repo
 def test_the_command_line_exits_1_and_says_restored_in_text_and_json(tmp_path: Path) -> None:
     app = create_app(seed=[{**SNOWFLAKE, "credentials": ORGANIZATION}])
     manifest = tmp_path / "integrations.yaml"
-    manifest.write_text(
-        "version: 1\nintegrations:\n  - slug: snowflake\n"
-        "    config: {account: acct, warehouse: wh}\n"
+    manifest.write_text(  # an account WorkOS refuses: no rule the tool can check first
+        "version: 1\nintegrations:\n  - slug: snowflake\n    config: {account: gone}\n"
     )
+    refusing = RefusesCreates(httpx.ASGITransport(app=app), '"gone"')
 
-    text = invoke(app, "apply", "-f", str(manifest), "--yes")
+    text = invoke(None, "apply", "-f", str(manifest), "--yes", transport=refusing)
     assert text.exit_code == 1, text.output
     assert f"  replace snowflake (user): {RESTORED}" in text.stdout
     assert re.search(
@@ -194,7 +195,9 @@ def test_the_command_line_exits_1_and_says_restored_in_text_and_json(tmp_path: P
         text.stdout,
     )
 
-    again = invoke(app, "apply", "-f", str(manifest), "--yes", "--format", "json")
+    again = invoke(
+        None, "apply", "-f", str(manifest), "--yes", "--format", "json", transport=refusing
+    )
     assert again.exit_code == 1, again.output
     document = json.loads(again.stdout)
     jsonschema.validate(document, SCHEMA)

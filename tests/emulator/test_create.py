@@ -81,7 +81,9 @@ def test_create_with_every_field(client: ApiClient) -> None:
 
 
 def test_create_custom_provider_fills_its_defaults(client: ApiClient) -> None:
-    body = create(client, acme(custom_provider={"name": "Acme", "pkce_enabled": False}))
+    endpoints = {k: ACME[k] for k in ("authorization_url", "token_url")}
+    given = {"name": "Acme", "pkce_enabled": False, **endpoints}
+    body = create(client, acme(custom_provider=given))
     assert set(body) == RESPONSE_FIELDS
     assert body["integration_type"] == "custom"
     assert body["credentials"] == {
@@ -89,11 +91,7 @@ def test_create_custom_provider_fills_its_defaults(client: ApiClient) -> None:
         "client_id": None,
         "redacted_client_secret": None,
     }
-    assert body["custom_provider"] == {
-        **CONTRACT_DEFAULTS,
-        "name": "Acme",
-        "pkce_enabled": False,
-    }
+    assert body["custom_provider"] == {**CONTRACT_DEFAULTS, **given}
     assert next(iter(body["custom_provider"])) == "name"
     assert body["redirect_uri"].startswith("https://api.workos.com/data-integrations/acme-crm/dik_")
 
