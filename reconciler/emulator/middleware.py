@@ -193,7 +193,7 @@ def is_loopback_name(hostname: str) -> bool:
 def _misdirected() -> JSONResponse:
     body = error_body(
         "invalid_host",
-        "The Host header must name this emulator: a loopback name or address, or the "
+        "The Host header must name this server: a loopback name or address, or the "
         "host it was started with (--host).",
     )
     return JSONResponse(body, status_code=400)

@@ -117,11 +117,14 @@ class Store:
                 self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.executescript(_SCHEMA)
             self._salt = self._meta_value("salt", os.urandom(16).hex())
-            last_id = self._conn.execute("SELECT max(id) FROM integrations").fetchone()[0]
+            last_id, newest = self._conn.execute(
+                "SELECT max(id), max(created_ms) FROM integrations"
+            ).fetchone()
         except sqlite3.Error:
             self.close()
             raise
         self._ids = MonotonicUlids(last_id[len(INTEGRATION_PREFIX) :] if last_id else None)
+        self._newest_created_ms: int = newest or 0
 
     @property
     def _db(self) -> sqlite3.Connection:
@@ -177,7 +180,10 @@ class Store:
     def insert(self, data: IntegrationData) -> StoredIntegration:
         """Store a new integration; the store assigns id, sequence and timestamps."""
         with self.transaction():
-            now = self._clock()
+            # Never older than the last one: the API lists "by the creation time",
+            # so id order and created_at order agree even if the clock steps back.
+            now = max(self._clock(), self._newest_created_ms)
+            self._newest_created_ms = now
             new_id = INTEGRATION_PREFIX + self._ids.next(now)
             key = callback_key()
             cursor = self._db.execute(

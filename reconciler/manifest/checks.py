@@ -132,9 +132,10 @@ def config_problems(entries: list[IntegrationEntry]) -> list[Problem]:
 
 
 def endpoint_problems(entries: list[IntegrationEntry]) -> list[Problem]:
-    """An OAuth custom provider needs ``authorization_url`` and ``token_url``, a
-    client-credentials one ``token_url``: an explicit ``null`` for one of them, where an
-    integration of that provider uses it, is refused. (A URL left out is unmanaged: the
+    """Custom provider endpoints are static URLs (no ``${config...}``). An OAuth custom
+    provider needs ``authorization_url`` and ``token_url``, a client-credentials one
+    ``token_url``: an explicit ``null`` for one of them, where an integration of that
+    provider uses it, is refused. (A URL left out is unmanaged: the
     plan checks it against the remote definition, ``reconciler.provider_checks``.)"""
     methods: dict[str, set[str]] = {}
     for entry in entries:
@@ -145,6 +146,14 @@ def endpoint_problems(entries: list[IntegrationEntry]) -> list[Problem]:
         provider = entry.spec.custom_provider
         if provider is None:
             continue
+        for name in _PROVIDER_URLS:
+            url = getattr(provider, name)
+            if url is not None and "${" in url:
+                message = (
+                    f"custom_provider.{name}: must be a static URL; a ${{config...}} "
+                    "placeholder needs config fields, which custom providers cannot declare"
+                )
+                problems.append(entry.problem(message, "custom_provider", name))
         for name in required_endpoints(methods.get(entry.spec.slug, set())):
             if name in provider.model_fields_set and getattr(provider, name) is None:
                 message = (

@@ -16,8 +16,8 @@ from reconciler.emulator.app import create_app, store_of
 from reconciler.manifest import builtins as manifest_builtins
 from reconciler.manifest import checks
 from tests.emulator.contract import ACME, ORG_CREDENTIALS, ApiClient, assert_error, create
-from tests.support import stats
 from tests.support import run as run_async
+from tests.support import stats
 from tests.support.cli import invoke
 
 LOCATION = r"integrations\.yaml:\d+:\d+: "
@@ -133,7 +133,7 @@ def test_an_oauth_custom_provider_needs_both_endpoints(client: ApiClient, tmp_pa
         store_of(app).close()
 
 
-def test_a_client_credentials_provider_needs_a_token_url(client: ApiClient) -> None:
+def test_a_client_credentials_provider_needs_a_token_url(client: ApiClient, tmp_path: Path) -> None:
     body = {
         "provider": "acme-crm",
         "auth_methods": ["client_credentials"],
@@ -143,6 +143,17 @@ def test_a_client_credentials_provider_needs_a_token_url(client: ApiClient) -> N
     assert [e["field"] for e in answer["errors"]] == ["custom_provider.token_url"]
     body["custom_provider"] = {"name": "Acme", "token_url": "https://crm.acme.example/t"}
     assert create(client, body)["custom_provider"]["authorization_url"] is None
+    manifest = write(
+        tmp_path,
+        "  - slug: acme-cc\n    auth_methods: [client_credentials]\n"
+        "    custom_provider: {name: Acme}\n",
+    )
+    app = create_app()
+    try:
+        message = "custom_provider.token_url: required for OAuth and client_credentials"
+        refused(app, "plan", manifest, message)
+    finally:
+        store_of(app).close()
 
 
 def test_an_api_key_provider_needs_no_endpoint(client: ApiClient) -> None:
@@ -177,11 +188,21 @@ def test_adding_the_other_ownership_checks_the_shared_definition(client: ApiClie
     create(client, {**body, "custom_provider": {k: v for k, v in ACME.items() if k != "name"}})
 
 
-def test_an_endpoint_is_a_static_url(client: ApiClient) -> None:
+def test_an_endpoint_is_a_static_url(client: ApiClient, tmp_path: Path) -> None:
     provider = {**ACME, "token_url": "https://${config.host}/oauth/token"}
     body = {"provider": "acme-crm", "custom_provider": provider, "credentials": ORG_CREDENTIALS}
     answer = assert_error(client.post("/data-integrations", json=body), 422, "validation_error")
     assert "static URL" in answer["errors"][0]["message"]
+    manifest = write(
+        tmp_path,
+        "  - slug: acme-crm\n    credentials: {type: organization}\n"
+        "    custom_provider:\n      name: Acme\n"
+        "      authorization_url: https://crm.acme.example/a\n"
+        "      token_url: https://${config.host}/oauth/token\n",
+    )
+    result = invoke(None, "validate", "-f", str(manifest))
+    assert result.exit_code == 1
+    assert re.search(LOCATION + r"custom_provider\.token_url", result.output), result.output
 
 
 # -- custom providers never shadow a built-in -------------------------------------------------
@@ -222,7 +243,8 @@ def test_an_unknown_builtin_is_trusted_to_the_remote_with_one_warning(tmp_path: 
         manifest = write(
             tmp_path,
             "  - slug: zendesk\n    enabled: true\n    credentials: {type: organization}\n"
-            "  - slug: zendesk\n    ownership: organization\n    credentials: {type: organization}\n",
+            "  - slug: zendesk\n    ownership: organization\n"
+            "    credentials: {type: organization}\n",
         )
         result = invoke(app, "apply", "-f", str(manifest), "--yes")
         assert result.exit_code == 0, result.output

@@ -35,11 +35,11 @@ class RewritesListQuery:
         self.lists = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] == "/data-integrations":
-            if scope["method"] == "GET":
-                self.lists += 1
-                query = dict(parse_qsl(scope["query_string"].decode()))
-                scope = {**scope, "query_string": urlencode(self.change(query)).encode()}
+        listing = scope["type"] == "http" and scope["path"] == "/data-integrations"
+        if listing and scope["method"] == "GET":
+            self.lists += 1
+            query = dict(parse_qsl(scope["query_string"].decode()))
+            scope = {**scope, "query_string": urlencode(self.change(query)).encode()}
         await self.app(scope, receive, send)
 
 
