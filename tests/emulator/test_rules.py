@@ -202,7 +202,7 @@ def test_an_endpoint_is_a_static_url(client: ApiClient, tmp_path: Path) -> None:
     )
     result = invoke(None, "validate", "-f", str(manifest))
     assert result.exit_code == 1
-    assert re.search(LOCATION + r"custom_provider\.token_url", result.output), result.output
+    assert re.search(r"integrations\.yaml:8:\d+: ", result.output), result.output  # token_url
 
 
 # -- custom providers never shadow a built-in -------------------------------------------------

@@ -292,7 +292,7 @@ REFERENCES_ENVIRON = {
     "RECONCILER_EXTRA_SCOPE": "read:org",
     "RECONCILER_GITHUB_CLIENT_ID": "Iv1.staging",
     "RECONCILER_GITHUB_CLIENT_SECRET": "gh-0001",
-    "RECONCILER_CRM_TENANT": "acme-staging",
+    "RECONCILER_SNOWFLAKE_ACCOUNT": "acme-staging",
 }
 
 
@@ -300,7 +300,7 @@ def test_env_references_resolve_in_string_fields() -> None:
     desired = load([REFERENCES], environ=REFERENCES_ENVIRON)
     assert desired.settings.environment == "staging"
     assert desired.settings.ignore == ["legacy-*"]
-    github, crm = desired.integrations
+    github, crm, snowflake = desired.integrations
     assert github.spec.description == "GitHub"
     assert github.spec.scopes == ["repo", "read:org"]
     assert github.spec.credentials is not None
@@ -309,7 +309,7 @@ def test_env_references_resolve_in_string_fields() -> None:
     assert github.client_secret is not None and github.client_secret.reveal() == "gh-0001"
     assert crm.identity == ("acme-crm", "organization")
     assert crm.managed("description") and crm.spec.description == ""
-    assert crm.spec.config == {"tenant": "acme-staging"}
+    assert snowflake.spec.config == {"account": "acme-staging"}
     assert crm.spec.custom_provider is not None
     assert crm.spec.custom_provider.token_url == "https://crm.acme.example/oauth/token"
 
@@ -322,7 +322,7 @@ def test_a_set_variable_wins_over_its_default() -> None:
         "RECONCILER_CRM_OWNERSHIP": "user",
         "RECONCILER_CRM_DESCRIPTION": "Globex CRM",
     }
-    github, crm = load([REFERENCES], environ=environ).integrations
+    github, crm, _ = load([REFERENCES], environ=environ).integrations
     assert github.spec.description == "GitHub (staging)"
     assert crm.identity == ("globex", "user")
     assert crm.spec.description == "Globex CRM"
@@ -334,7 +334,7 @@ def test_an_empty_variable_takes_the_default_as_in_the_shell() -> None:
         "RECONCILER_GITHUB_DESCRIPTION": "",
         "RECONCILER_CRM_OWNERSHIP": "",
     }
-    github, crm = load([REFERENCES], environ=environ).integrations
+    github, crm, _ = load([REFERENCES], environ=environ).integrations
     assert github.spec.description == "GitHub"
     assert crm.spec.ownership == "organization"
 
@@ -349,20 +349,20 @@ def test_every_unset_variable_is_reported_at_its_value() -> None:
         "environment variable RECONCILER_EXTRA_SCOPE is not set",
         f"{file}:13:18: client_id: ${{env:RECONCILER_GITHUB_CLIENT_ID}}: "
         "environment variable RECONCILER_GITHUB_CLIENT_ID is not set",
-        f"{file}:19:15: config.tenant: ${{env:RECONCILER_CRM_TENANT}}: "
-        "environment variable RECONCILER_CRM_TENANT is not set",
+        f"{file}:26:16: config.account: ${{env:RECONCILER_SNOWFLAKE_ACCOUNT}}: "
+        "environment variable RECONCILER_SNOWFLAKE_ACCOUNT is not set",
     ]
 
 
 def test_without_secrets_set_references_resolve_and_unset_ones_stand_in() -> None:
     desired = load([REFERENCES], environ={"RECONCILER_STAGE": "staging"}, resolve_secrets=False)
     assert desired.settings.environment == "staging"
-    github, crm = desired.integrations
+    github, crm, snowflake = desired.integrations
     assert github.client_secret is None
     assert github.spec.credentials is not None
     assert github.spec.credentials.client_id == "${env:RECONCILER_GITHUB_CLIENT_ID}"
     assert github.spec.scopes == ["repo", "${env:RECONCILER_EXTRA_SCOPE}"]
-    assert crm.spec.config == {"tenant": "${env:RECONCILER_CRM_TENANT}"}
+    assert snowflake.spec.config == {"account": "${env:RECONCILER_SNOWFLAKE_ACCOUNT}"}
 
 
 def test_without_secrets_an_unset_variable_is_reported_where_a_format_is_checked(
