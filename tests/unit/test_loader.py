@@ -357,7 +357,7 @@ def test_every_unset_variable_is_reported_at_its_value() -> None:
 def test_without_secrets_set_references_resolve_and_unset_ones_stand_in() -> None:
     desired = load([REFERENCES], environ={"RECONCILER_STAGE": "staging"}, resolve_secrets=False)
     assert desired.settings.environment == "staging"
-    github, crm, snowflake = desired.integrations
+    github, _, snowflake = desired.integrations
     assert github.client_secret is None
     assert github.spec.credentials is not None
     assert github.spec.credentials.client_id == "${env:RECONCILER_GITHUB_CLIENT_ID}"
