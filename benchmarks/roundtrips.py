@@ -51,6 +51,7 @@ class _Row:
 
     id: str
     ownership: str
+    created_at: str = "2026-01-15T12:00:00.000Z"  # the listing checks each page's order
 
 
 def listing_round_trips(size: int, share: Fraction) -> tuple[int, int]:

@@ -185,3 +185,14 @@ def test_plan_against_a_server_that_loops_stops_with_a_clear_error(
     assert result.exit_code == 1
     assert "list pages do not advance" in result.output
     assert "Traceback" not in result.output
+
+
+def test_one_ownership_of_10000_takes_the_first_page_and_50_rounds() -> None:
+    """The bound ``make bench`` holds the single-ownership latency case to (≤ 0.55× the
+    100 sequential pages): the checks cost no round trip (virtual time, as the bench)."""
+    from fractions import Fraction
+
+    from benchmarks.roundtrips import listing_round_trips
+
+    assert listing_round_trips(10_000, Fraction(0)) == (51, 103)
+    assert listing_round_trips(10_000, Fraction(1, 2)) == (26, 101)
