@@ -223,7 +223,9 @@ async def snapshot(
 ) -> Export:
     """Every remote integration as a manifest (``reconciler.exporter``), to adopt them."""
     remote = await api.list_integrations()
-    return export_manifest(remote, schema=schema, ignore=list(ignore), policy=policy)
+    exported = export_manifest(remote, schema=schema, ignore=list(ignore), policy=policy)
+    noticed = listing_warnings(remote)
+    return replace(exported, warnings=(*noticed, *exported.warnings)) if noticed else exported
 
 
 def _key_digest(api: IntegrationsApi) -> str:

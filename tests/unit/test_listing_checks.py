@@ -196,3 +196,14 @@ def test_one_ownership_of_10000_takes_the_first_page_and_50_rounds() -> None:
 
     assert listing_round_trips(10_000, Fraction(0)) == (51, 103)
     assert listing_round_trips(10_000, Fraction(1, 2)) == (26, 101)
+
+
+def test_export_against_a_server_that_ignores_ownership_exports_everything_and_says_so(
+    seeded: FastAPI,
+) -> None:
+    transport = httpx.ASGITransport(app=RewritesListQuery(seeded, ignores_ownership))
+    result = invoke(None, "export", transport=transport)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("- slug: crm-") == COUNT
+    assert result.stderr.count("listed sequentially") == 1
+    assert "Warning: the API ignored ownership=" in result.stderr
