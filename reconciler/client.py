@@ -260,7 +260,12 @@ class ApiClient:
         return _integration(answer, f"PUT {path}")
 
     async def delete(self, slug: str, ownership: Ownership) -> None:
-        await self._request("DELETE", _integration_path(slug, ownership))
+        """DELETE; a 404 after an attempt whose answer was lost means that attempt did it."""
+        try:
+            await self._request("DELETE", _integration_path(slug, ownership))
+        except NotFoundError as gone:
+            if not gone.ambiguous:
+                raise
 
     async def _request(
         self,
@@ -285,23 +290,28 @@ class ApiClient:
             before_sleep=lambda state: _log_retry(method, path, state),
         )
         attempts = 0
+        seen: list[_Retryable] = [] if failures is None else failures
         try:
-            async for attempt in retrying:
-                with attempt:
-                    attempts += 1
-                    try:
-                        return await self._send_once(method, path, params, json, headers)
-                    except _Retryable as failure:
-                        if failures is not None:
-                            failures.append(failure)
-                        raise
-        except _Retryable as exhausted:
-            error = exhausted.error
-            if isinstance(error, ApiUnreachableError):
-                raise error.after(attempts) from None
-            raise error from None
-        except ApiUnreachableError as hopeless:  # another attempt would fail the same way
-            raise hopeless.after(attempts) from None
+            try:
+                async for attempt in retrying:
+                    with attempt:
+                        attempts += 1
+                        try:
+                            return await self._send_once(method, path, params, json, headers)
+                        except _Retryable as failure:
+                            seen.append(failure)
+                            raise
+            except _Retryable as exhausted:
+                error = exhausted.error
+                if isinstance(error, ApiUnreachableError):
+                    raise error.after(attempts) from None
+                raise error from None
+            except ApiUnreachableError as hopeless:  # another attempt would fail the same way
+                raise hopeless.after(attempts) from None
+        except ApiError as failed:
+            # an earlier attempt's answer was lost: this write may have taken effect
+            failed.ambiguous = method != "GET" and any(f.ambiguous for f in seen)
+            raise
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _wait(self, state: RetryCallState) -> float:

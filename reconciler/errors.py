@@ -19,6 +19,7 @@ exit code; no library module prints or exits.
     │   ├── UnsafePlanError       too many deletes, or a protected integration
     │   └── StalePlanError        a saved plan no longer matches the world
     ├── ApplyFailedError     some actions of an apply failed (the result says which)
+    │   └── ApplyInterruptedError   a signal stopped it (exit 130)
     └── ActionError          one action failed, explained (and what a failed replace left)
 
 No message of any of these may contain a secret: messages are built from
@@ -116,6 +117,9 @@ class ApiError(ReconcilerError):
         self.code = code
         self.api_message = message
         self.request_id = request_id
+        self.ambiguous = False
+        """Whether a write that failed so may have taken effect all the same (an attempt's
+        answer was lost after sending it: a 5xx, a timeout, a dropped connection)."""
         parts = [f"API error {status}" if status else "API error"]
         if code:
             parts.append(f"({code})")
@@ -243,3 +247,9 @@ class ActionError(ReconcilerError):
     def __init__(self, message: str, state: LeftState | None = None) -> None:
         super().__init__(message)
         self.state = state
+
+
+class ApplyInterruptedError(ApplyFailedError):
+    """A signal stopped the apply (exit 130, as a shell reports SIGINT)."""
+
+    exit_code = 130

@@ -164,8 +164,26 @@ class Targeting:
 
 
 @dataclass(frozen=True)
+class CustomSlug:
+    """A custom provider's slug as the plan saw it (``reconciler.lanes`` runs its actions).
+
+    ``existing``: the ownerships of it that the API lists; ``definition``: the
+    shared definition they hold (None when none exists); ``wanted``: the
+    definition's fields the manifest manages.
+    """
+
+    slug: str
+    existing: tuple[Ownership, ...] = ()
+    definition: dict[str, Any] | None = field(default=None, compare=False)
+    wanted: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
 class Plan:
-    """Everything a run would do, in deterministic order; ``targeting`` when partial."""
+    """Everything a run would do, in deterministic order; ``targeting`` when partial.
+
+    ``custom_slugs``: what the plan saw of each custom provider its actions touch.
+    """
 
     actions: tuple[Action, ...] = ()
     unchanged: tuple[Identity, ...] = ()
@@ -173,6 +191,11 @@ class Plan:
     warnings: tuple[str, ...] = ()
     managed_remote_count: int = 0
     targeting: Targeting | None = None
+    custom_slugs: tuple[CustomSlug, ...] = ()
+
+    def custom_slug(self, slug: str) -> CustomSlug | None:
+        """What the plan saw of ``slug`` when it is a custom provider's, else None."""
+        return next((c for c in self.custom_slugs if c.slug == slug), None)
 
     @property
     def has_changes(self) -> bool:

@@ -297,6 +297,7 @@ def verify(
         warnings=fresh.warnings,
         managed_remote_count=fresh.managed_remote_count,
         targeting=fresh.targeting,
+        custom_slugs=fresh.custom_slugs,
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from reconciler.errors import ApplyFailedError
+from reconciler.errors import ApplyFailedError, ApplyInterruptedError
 from reconciler.plan import Action
 
 RESTORED = (
@@ -89,13 +89,15 @@ class ApplyResult:
         return all(r.ok for r in self.results)
 
     def raise_for_failures(self) -> None:
-        """Raise ``ApplyFailedError`` (exit 1) unless every action succeeded."""
+        """Raise ``ApplyFailedError`` (exit 1) unless every action succeeded;
+        ``ApplyInterruptedError`` (exit 130) when a signal stopped the apply."""
         if self.ok:
             return
+        error = ApplyInterruptedError if self.stopped else ApplyFailedError
         parts = [f"{len(self.failed)} failed"]
         if self.skipped:
             parts.append(f"{len(self.skipped)} not started (apply was stopped)")
-        raise ApplyFailedError(
+        raise error(
             f"{' and '.join(parts)} of {len(self.results)} actions; "
             "fix the cause and run apply again to finish"
         )

@@ -14,7 +14,7 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.fields import INTEGRATION_FIELDS
+from reconciler.fields import INTEGRATION_FIELDS, MISSING
 from reconciler.models import RemoteIntegration
 from reconciler.plan import Action, ActionKind
 from reconciler.secrets import Secret
@@ -43,12 +43,16 @@ def sends_secret(action: Action) -> bool:
     return "credentials" in action.values
 
 
-def restore_body(action: Action, secret: Secret | None = None) -> dict[str, Any] | str:
+def restore_body(
+    action: Action, secret: Secret | None = None, *, definition: Any = MISSING
+) -> dict[str, Any] | str:
     """The create body that restores ``action.remote``, or why it can't be done faithfully.
 
     Custom credentials are restored only with the manifest's ``secret`` and
     only when the manifest names the same OAuth app (client id): never an
-    old client id with a new secret.
+    old client id with a new secret. ``definition``: the ``custom_provider``
+    to send (None: none, beside an existing sibling that holds it; by default
+    the snapshot's), so that a restore never undoes a sibling's change.
     """
     old = action.remote
     if old is None:
@@ -62,8 +66,10 @@ def restore_body(action: Action, secret: Secret | None = None) -> dict[str, Any]
         "auth_methods": list(old.auth_methods),
         "config": dict(old.config),
     }
-    if old.custom_provider is not None:
-        body["custom_provider"] = dict(old.custom_provider)
+    if definition is MISSING:
+        definition = old.custom_provider
+    if definition is not None and old.custom_provider is not None:
+        body["custom_provider"] = dict(definition)
     credentials = old.credentials
     if credentials is None or "oauth" not in old.auth_methods:
         return body

@@ -115,17 +115,37 @@ class Progress:
         click.echo(self.redactor.redact(render_result_line(result, color_enabled())))
 
 
+FINISHING_REPLACES = (
+    "still finishing the replaces in flight (a replace is never left between its delete "
+    "and its re-create); only SIGKILL stops it sooner"
+)
+
+
 def stopped_at_once(signal_name: str, flying: list[Action]) -> str:
-    """What a second signal during apply says: the actions whose outcome is unknown."""
+    """What a second signal during apply says: the actions whose outcome is unknown, and
+    the replaces that finish first."""
     head = f"\n{signal_name} again: stopping at once."
     if not flying:
         return f"{head} No action was in flight."
-    lines = [
-        f"{head} The outcome of {'this action' if len(flying) == 1 else 'these actions'} "
-        "is unknown (in flight):"
-    ]
-    for action in flying:
-        name = for_terminal(f"{action.slug} ({action.ownership})")
-        lines.append(f"  {action.kind.value} {name}")
+    from reconciler.plan import ActionKind
+
+    replaces = [a for a in flying if a.kind is ActionKind.REPLACE]
+    others = [a for a in flying if a.kind is not ActionKind.REPLACE]
+    lines = [head]
+    if others:
+        lines[0] += (
+            f" The outcome of {'this action' if len(others) == 1 else 'these actions'} "
+            "is unknown (in flight):"
+        )
+        lines.extend(_listed(others))
+    if replaces:
+        lines.append(
+            "Finishing first (a replace is never left between its delete and its re-create):"
+        )
+        lines.extend(_listed(replaces))
     lines.append("Run `reconciler plan` to see what took effect, then apply again.")
     return "\n".join(lines)
+
+
+def _listed(actions: list[Action]) -> list[str]:
+    return [f"  {a.kind.value} {for_terminal(f'{a.slug} ({a.ownership})')}" for a in actions]

@@ -14,7 +14,12 @@ from typing import TYPE_CHECKING
 import click
 from click.core import ParameterSource
 
-from reconciler.cli.console import Progress, color_enabled, stopped_at_once
+from reconciler.cli.console import (
+    FINISHING_REPLACES,
+    Progress,
+    color_enabled,
+    stopped_at_once,
+)
 from reconciler.cli.group import cli
 from reconciler.cli.options import (
     api_options,
@@ -39,7 +44,7 @@ from reconciler.cli.runtime import (
     run,
     runtime,
 )
-from reconciler.errors import ApplyFailedError, ConfigError
+from reconciler.errors import ApplyInterruptedError, ConfigError
 from reconciler.escaping import for_terminal
 
 if TYPE_CHECKING:
@@ -280,6 +285,9 @@ async def _execute(
 
     def stopping_now(which: object) -> None:
         name = getattr(which, "name", str(which))
+        if interrupted:  # already stopping: only the replaces in flight are left to finish
+            click.echo(f"\n{name}: {FINISHING_REPLACES}", err=True)
+            return
         interrupted.append(name)
         echo(stopped_at_once(name, progress.flying), err=True)
         if work is not None:
@@ -302,7 +310,7 @@ async def _execute(
             current = asyncio.current_task()
             if not interrupted or (current is not None and current.cancelling()):
                 raise
-    raise ApplyFailedError(
+    raise ApplyInterruptedError(
         f"stopped at once by a second {interrupted[0]}: what the actions in flight did is "
         "unknown; run `reconciler plan` to see where things stand"
     )

@@ -152,14 +152,46 @@ def test_auth_methods_in_another_order_is_not_a_replace() -> None:
     assert plan(desired_state(entry), [current]).actions == ()
 
 
-def test_builtin_to_custom_provider_is_a_replace() -> None:
+def test_a_custom_provider_on_a_remote_builtin_is_refused_before_any_replace() -> None:
+    """The API lists ``tracker`` with ``custom_provider: null`` (a built-in the tool's
+    catalogue need not know) and refuses a custom provider that shadows it: the plan
+    refuses at the entry instead of replacing (which would delete it first)."""
     entry = desired(
         slug="tracker", credentials={"type": "organization"}, custom_provider={"name": "T"}
     )
-    current = remote("tracker")
-    (action,) = plan(desired_state(entry), [current]).actions
-    assert action.kind is ActionKind.REPLACE
-    assert "provider" in (action.reason or "")
+    with pytest.raises(ManifestError) as refused:
+        plan(desired_state(entry), [remote("tracker")])
+    (problem,) = refused.value.problems
+    assert str(problem) == (
+        "integrations.yaml:1:5: tracker is a built-in provider (the API lists tracker (user) "
+        "with custom_provider: null), and the API refuses a custom provider with a built-in's "
+        "slug: remove custom_provider from this entry, or give the custom provider a slug of "
+        "its own"
+    )
+    beside = desired(
+        slug="tracker",
+        ownership="organization",
+        credentials={"type": "organization"},
+        custom_provider={"name": "T"},
+    )
+    with pytest.raises(ManifestError, match="tracker is a built-in provider"):
+        plan(desired_state(beside), [remote("tracker")])  # a create beside it, too
+
+
+def test_credentials_on_a_remote_without_oauth_are_refused_before_any_request() -> None:
+    entry = desired(slug="snowflake", credentials={"type": "organization"}, description="d")
+    current = remote("snowflake", auth_methods=["api_key"])
+    with pytest.raises(ManifestError) as refused:
+        plan(desired_state(entry), [current])
+    (problem,) = refused.value.problems
+    assert str(problem) == (
+        "integrations.yaml:1:5: snowflake (user) has auth_methods [api_key] (as the API lists "
+        "it) and credentials are for oauth integrations: the API refuses them. Remove "
+        "credentials from this entry, or add oauth to its auth_methods (which replaces the "
+        "integration)"
+    )
+    fine = desired(slug="snowflake", credentials={"type": "organization"})
+    plan(desired_state(fine), [remote("snowflake")])  # an oauth remote: no refusal
 
 
 def test_only_remote_is_unmanaged_unless_prune() -> None:

@@ -175,18 +175,6 @@ def test_a_replace_needs_a_resolved_secret_for_custom_credentials() -> None:
     assert (problem.line, problem.message) == (4, "crm (user): client_secret is not resolved")
 
 
-def test_built_in_to_custom_provider_shows_the_provider_first_then_the_definition() -> None:
-    entry = desired(slug="tracker", credentials={"type": "organization"}, custom_provider=ACME)
-    (action,) = plan(desired_state(entry), [remote("tracker")]).actions
-    assert action.kind is ActionKind.REPLACE
-    assert action.fields[0] == FieldChange(
-        "provider", "built-in", "custom_provider", forces_replacement=True
-    )
-    fields = _fields(action)
-    assert fields["custom_provider.name"] == FieldChange("custom_provider.name", None, "Acme")
-    assert action.values["custom_provider"] == ACME
-
-
 def test_a_custom_replace_shows_the_definition_change_and_carries_the_rest() -> None:
     entry = desired(
         slug="acme",
