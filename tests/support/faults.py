@@ -10,7 +10,7 @@ import httpx
 from fastapi import FastAPI
 
 from reconciler.client import ApiClient
-from reconciler.emulator.faults import Fault
+from reconciler.emulator.faults import Fault, FaultKind
 from reconciler.emulator.service import Service
 from reconciler.models import Desired, DesiredIntegration
 from reconciler.plan import Identity, Plan
@@ -242,3 +242,54 @@ def _get_page(http: httpx.Client, params: dict[str, str | int], attempts: int) -
             page: dict[str, Any] = response.json()
             return page
     raise AssertionError(f"no page after {attempts} attempts")
+
+
+# -- one write at a time: the fault harness of tests/e2e/test_write_faults.py ---------------
+
+LOST = Fault(FaultKind.DROPPED, after_commit=True)
+"""The API commits the write, then the connection drops before the answer (every retry)."""
+REFUSED = Fault(FaultKind.UNAVAILABLE)
+"""The API answers 503 before doing anything (every retry)."""
+WRITES = frozenset({"POST", "PUT", "DELETE"})
+
+
+@dataclass
+class OneWriteFails:
+    """A ``FaultPolicy`` that fails the ``position``-th logical write (1-based) of a run,
+    every attempt of it, with ``fault``; counts the logical writes it sees (``writes``).
+
+    A logical write is a distinct (method, target, body): a retry sends the same one
+    again. ``position`` 0 fails nothing (a counting run); ``active`` False passes all.
+    """
+
+    position: int = 0
+    fault: Fault = LOST
+    active: bool = True
+    seen: list[tuple[str, str, bytes]] = field(default_factory=list)
+
+    @property
+    def writes(self) -> int:
+        return len(self.seen)
+
+    def choose(self, method: str, target: str, body: bytes) -> Fault | None:
+        if not self.active or method not in WRITES:
+            return None
+        write = (method, target, body)
+        if write not in self.seen:
+            self.seen.append(write)
+        if self.position and self.seen.index(write) + 1 == self.position:
+            return self.fault
+        return None
+
+    def reset(self) -> None:
+        self.seen.clear()
+
+
+def end_state(app: FastAPI) -> dict[Identity, dict[str, Any]]:
+    """Every integration as the API shows it, minus what a re-create renews (id, dates,
+    redirect URI): what two applies that reached the same state agree on."""
+    renewed = {"id", "created_at", "updated_at", "redirect_uri"}
+    return {
+        identity: {k: v for k, v in item.items() if k not in renewed}
+        for identity, item in raw_state(app).items()
+    }
