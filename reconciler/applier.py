@@ -28,6 +28,7 @@ from reconciler.api import IntegrationsApi
 from reconciler.errors import ActionError, ReconcilerError
 from reconciler.lanes import Lane, lanes_of, units
 from reconciler.plan import Action, ActionKind, Identity, Plan
+from reconciler.recovery import recovery_for
 from reconciler.replace import Shield, run_action
 from reconciler.results import ActionResult, ApplyResult, Outcome
 from reconciler.secrets import Secret
@@ -141,7 +142,14 @@ class _Run:
         except Exception as error:  # one action's failure, whatever it is, stops no other
             state = error.state if isinstance(error, ActionError) else None
             elapsed = self.clock() - started
-            result = ActionResult(action, Outcome.FAILED, elapsed, _describe(error), state)
+            result = ActionResult(
+                action,
+                Outcome.FAILED,
+                elapsed,
+                _describe(error),
+                state,
+                recovery_for(action, state),
+            )
         else:
             result = ActionResult(action, Outcome.SUCCEEDED, self.clock() - started)
         if shield.cancelled:  # finished what could not be left halfway: report, then stop

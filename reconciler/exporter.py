@@ -136,6 +136,28 @@ def export_manifest(
     )
 
 
+def manifest_entry(item: RemoteIntegration) -> tuple[str, SecretVariable | None]:
+    """One integration as a manifest entry (YAML, an item of ``integrations:``), every
+    field written as ``export_manifest`` writes it, the definition included; and the
+    variable its client secret reference names, if it has custom credentials."""
+    variable = None
+    if item.credentials is not None and item.credentials.type == "custom":
+        name = secret_variable_name(item.slug, item.ownership)
+        variable = SecretVariable(
+            name, item.slug, item.ownership, item.credentials.redacted_client_secret
+        )
+    entry, _ = _entry(item, variable.name if variable is not None else None)
+    text = yaml.dump(
+        [entry],
+        Dumper=_ManifestDumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=100,
+    )
+    return text, variable
+
+
 def _policy_warnings(item: RemoteIntegration, variable: str, policy: Policy | None) -> list[str]:
     refusal = policy.env_refusal(variable) if policy is not None else None
     if refusal is None:

@@ -40,6 +40,18 @@ SUMMARIES = {
 """One phrase per state, for summaries."""
 
 
+@dataclass(frozen=True)
+class Recovery:
+    """How to bring back an integration a failed replace left deleted: its manifest
+    entry as it was (``entry``, YAML; a client secret as a reference) and what to do."""
+
+    entry: str
+    how: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"manifest_entry": self.entry, "how": self.how}
+
+
 class Outcome(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
@@ -48,13 +60,15 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True)
 class ActionResult:
-    """What happened to one action; ``state``: what a failed replace left behind."""
+    """What happened to one action; ``state``: what a failed replace left behind, and
+    ``recovery`` how to bring it back when it may be gone."""
 
     action: Action
     outcome: Outcome
     duration: float
     error: str | None = None
     state: LeftState | None = None
+    recovery: Recovery | None = None
 
     @property
     def ok(self) -> bool:

@@ -23,7 +23,8 @@ def render_json(plan: Plan, *, target: Target | None = None) -> str:
 
 
 def render_apply_json(plan: Plan, result: ApplyResult) -> str:
-    """The JSON plan plus ``results``; a failed replace's result adds its ``state``."""
+    """The JSON plan plus ``results``; a failed replace's result adds its ``state``, and
+    its ``recovery`` (manifest entry, how) when the integration may be gone."""
     data = plan.to_dict()
     data["results"] = [_result_dict(r) for r in result.results]
     return for_json(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)) + "\n"
@@ -40,4 +41,6 @@ def _result_dict(result: ActionResult) -> dict[str, Any]:
     }
     if result.state is not None:
         data["state"] = result.state.value
+    if result.recovery is not None:
+        data["recovery"] = result.recovery.to_dict()
     return data

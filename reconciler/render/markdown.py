@@ -232,6 +232,28 @@ def _unmanaged_section(plan: Plan) -> str:
 OUTCOME_MARKS = {"succeeded": "✅ ok", "failed": "❌ **FAILED**", "skipped": "⏭️ skipped"}
 
 
+def _recoveries(result: ApplyResult) -> list[str]:
+    """Each integration a failed replace may have left deleted: what to do, and its
+    manifest entry in a fenced block (never cut: it is what brings it back)."""
+    lines: list[str] = []
+    for r in result.failed:
+        if r.recovery is None:
+            continue
+        entry = [for_terminal(line) for line in r.recovery.entry.splitlines()]
+        longest = max((len(run) for line in entry for run in re.findall(r"`+", line)), default=0)
+        fence = "`" * max(3, longest + 1)
+        name = f"{code(r.action.slug)} ({cell(r.action.ownership)})"
+        lines += [
+            f"**{r.action.kind.value} {name} may be gone.** {cell(r.recovery.how)}",
+            "",
+            f"{fence}yaml",
+            *entry,
+            fence,
+            "",
+        ]
+    return lines
+
+
 def render_apply_markdown(
     plan: Plan,
     result: ApplyResult,
@@ -256,6 +278,7 @@ def render_apply_markdown(
             f"Policy: {cell(target.policy)}",
             "",
         ]
+    lines.extend(_recoveries(result))
     table = ["| Outcome | Action | Slug | Ownership | Detail |", "| --- | --- | --- | --- | --- |"]
     ordered = sorted(result.results, key=lambda r: (r.ok, r.action.sort_key))
     budget = limit - 400 - sum(len(line) + 1 for line in lines + table)

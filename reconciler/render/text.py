@@ -14,7 +14,7 @@ import click
 from reconciler.escaping import for_terminal
 from reconciler.plan import DISPLAY_ORDER, Action, ActionKind, FieldChange, Plan, Target, Targeting
 from reconciler.render.diffs import Sign, row
-from reconciler.results import ActionResult, ApplyResult, Outcome
+from reconciler.results import ActionResult, ApplyResult, Outcome, Recovery
 
 SYMBOLS = {
     ActionKind.CREATE: ("+", "green"),
@@ -159,4 +159,13 @@ def render_apply_summary(result: ApplyResult, color: bool = False) -> str:
         if r.state is not None:
             name = _identity(r.action.slug, r.action.ownership)
             lines.append(f"  {r.action.kind.value} {name}: {r.state.summary}")
+        if r.recovery is not None:
+            lines.extend(recovery_lines(r.recovery))
     return "\n".join(lines)
+
+
+def recovery_lines(recovery: Recovery, indent: str = "    ") -> list[str]:
+    """How to bring a deleted integration back, then its manifest entry, indented."""
+    lines = [f"{indent}{for_terminal(recovery.how)}"]
+    lines.extend(f"{indent}  {for_terminal(line)}" for line in recovery.entry.splitlines())
+    return lines

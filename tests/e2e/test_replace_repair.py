@@ -11,11 +11,13 @@ import json
 import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from textwrap import indent
 from typing import Any
 
 import httpx
 import jsonschema
 import pytest
+import yaml
 from fastapi import FastAPI
 
 from reconciler.applier import apply_plan
@@ -23,10 +25,16 @@ from reconciler.emulator.app import create_app
 from reconciler.models import Desired, RemoteIntegration
 from reconciler.plan import ActionKind, Plan
 from reconciler.planner import plan
-from reconciler.render import render_apply_json, render_apply_summary, render_result_line
+from reconciler.render import (
+    render_apply_json,
+    render_apply_markdown,
+    render_apply_summary,
+    render_result_line,
+)
 from reconciler.results import ActionResult, ApplyResult, LeftState, Outcome
-from tests.support import CANARY_SECRET, client_for, invoke, run, stats
-from tests.support.factories import desired, desired_state
+from tests.support import CANARY_SECRET, client_for, faulty_client, invoke, run, stats
+from tests.support.factories import CUSTOM_PROVIDER_DEFAULTS, desired, desired_state
+from tests.support.faults import REFUSED, OneWriteFails
 from tests.support.refusals import RefusesCreates
 
 SCHEMA = json.loads(Path("schemas/plan.schema.json").read_text())
@@ -169,8 +177,13 @@ def test_custom_credentials_of_another_client_id_are_not_restored_and_it_is_repo
     )
     assert run(_get(app)) is None
     assert run(stats(app))["by_method"]["POST"] == 1  # no restore was even tried
-    assert render_apply_summary(result).splitlines()[1:] == [
-        "  replace snowflake (user): DELETED and not recreated; fix and re-run"
+    assert render_apply_summary(result).splitlines()[1:3] == [
+        "  replace snowflake (user): DELETED and not recreated; fix and re-run",
+        "    snowflake (user) was deleted and may not exist any more (run plan to see). To "
+        "create it again as it was (every field the manifest leaves out included), put this "
+        "entry in the manifest in place of the one for snowflake (user), then run apply; to "
+        "keep the manifest's changes, copy only the fields it leaves out. Set "
+        "RECONCILER_SNOWFLAKE_CLIENT_SECRET to its client secret first (it ends …0000).",
     ]
     assert "FAILED replace snowflake (user) in " in render_result_line(replaced)
     document = json.loads(render_apply_json(made, result))
@@ -373,3 +386,80 @@ def test_the_secret_sent_to_restore_is_never_in_a_message() -> None:
     result = run(_apply(app, made, secrets=state.secrets()))
     assert result.results[0].state is LeftState.RESTORED
     assert CANARY_SECRET not in render_apply_json(made, result)
+
+
+def test_a_replace_left_deleted_is_recoverable_from_the_output_alone(tmp_path: Path) -> None:
+    """The re-create is refused, and the old custom credentials can't be restored (another
+    client id): every format carries the deleted integration as a whole manifest entry,
+    definition included, its secret as a reference; that entry alone brings it back."""
+    definition = {
+        "name": "Acme",
+        "authorization_url": "https://acme.example/oauth/authorize",
+        "token_url": "https://acme.example/oauth/token",
+        "scopes_required": True,
+    }
+    seed = {
+        "provider": "acme",
+        "description": "kept",
+        "scopes": ["read"],
+        "custom_provider": definition,
+        "credentials": {"type": "custom", "client_id": "old-app", "client_secret": "old-0000"},
+    }
+    refuse_the_recreate = OneWriteFails(2, REFUSED)  # write 1: the DELETE; 2: the POST
+    app = create_app(seed=[seed], faults=refuse_the_recreate)
+    state = desired_state(
+        desired(
+            secret=CANARY_SECRET,
+            slug="acme",
+            auth_methods=["oauth", "api_key"],
+            credentials=_custom("new-app"),
+        )
+    )
+    made = run(_list_and_plan(app, state))
+
+    async def apply() -> ApplyResult:
+        async with faulty_client(app, max_retries=1) as client:
+            return await apply_plan(made, client, secrets=state.secrets())
+
+    result = run(apply())
+    (replaced,) = result.results
+    assert replaced.state is LeftState.DELETED and replaced.recovery is not None
+    (entry,) = yaml.safe_load(replaced.recovery.entry)
+    assert entry == {
+        "slug": "acme",
+        "description": "kept",
+        "enabled": False,
+        "scopes": ["read"],
+        "auth_methods": ["oauth"],
+        "credentials": {
+            "type": "custom",
+            "client_id": "old-app",
+            "client_secret": "${env:RECONCILER_ACME_CLIENT_SECRET}",
+        },
+        "config": {},
+        "custom_provider": {**CUSTOM_PROVIDER_DEFAULTS, **definition},
+    }
+    assert replaced.recovery.how.endswith(
+        "Set RECONCILER_ACME_CLIENT_SECRET to its client secret first (it ends …0000)."
+    )
+    text = render_apply_summary(result)
+    document = json.loads(render_apply_json(made, result))
+    jsonschema.validate(document, SCHEMA)
+    markdown = render_apply_markdown(made, result)
+    assert "      - slug: acme" in text and replaced.recovery.how in text
+    assert document["results"][0]["recovery"] == replaced.recovery.to_dict()
+    assert "```yaml\n- slug: acme\n" in markdown
+    for shown in (text, json.dumps(document), markdown):
+        assert CANARY_SECRET not in shown
+
+    refuse_the_recreate.active = False
+    manifest = tmp_path / "restore.yaml"
+    manifest.write_text("version: 1\nintegrations:\n" + indent(replaced.recovery.entry, "  "))
+    secret = {"RECONCILER_ACME_CLIENT_SECRET": "old-0000"}
+    restored = invoke(app, "apply", "-f", str(manifest), "--yes", **secret)
+    assert restored.exit_code == 0, restored.output
+    again = invoke(app, "plan", "-f", str(manifest), "--detailed-exitcode", **secret)
+    assert again.exit_code == 0, again.output
+    now = run(_get(app, "acme"))
+    assert now is not None and now.description == "kept"
+    assert now.custom_provider == {**CUSTOM_PROVIDER_DEFAULTS, **definition}
