@@ -45,6 +45,7 @@ from reconciler.models import (
     RemoteIntegration,
 )
 from reconciler.policy import Policy
+from reconciler.yamlsource import MERGE_KEY
 from reconciler.yamlsource.scalars import reads_as_string
 
 SECRET_VARIABLE_PREFIX = "RECONCILER_"
@@ -253,7 +254,15 @@ class _ManifestDumper(yaml.SafeDumper):
 
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = None if reads_as_string(value) else "'"
+    """Plain where it reads back as the same string; double-quoted (escapes for controls,
+    U+0085, line and paragraph separators, bidi and other format characters) where a
+    character is not printable; else single-quoted (``<<``, ``0o17``, ``yes``...)."""
+    if not value.replace(" ", "").isprintable():
+        style: str | None = '"'
+    elif value == MERGE_KEY or not reads_as_string(value):
+        style = "'"
+    else:
+        style = None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 

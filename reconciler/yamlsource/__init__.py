@@ -84,6 +84,9 @@ class Node:
     items: list[Node] | None = None
     size: int = 1
     chars: int = 0
+    merge_key: bool = False
+    """A plain, untagged ``<<``: YAML's merge key (a quoted ``"<<"`` is an ordinary key;
+    a plain scalar's style is None, or "" from libyaml)."""
 
 
 @dataclass(frozen=True)
@@ -196,6 +199,8 @@ class _Frame:
     anchor: str | None
     key: tuple[str | None, Mark] | None = None
     merges: list[Node] = field(default_factory=list)
+    merging: bool = False
+    """Whether the pending key is the merge key."""
 
 
 class _Composer:
@@ -241,6 +246,8 @@ class _Composer:
         self.composed += 1
         mark = _mark(event)
         node = Node(mark, resolve(event), chars=len(event.value))
+        if event.value == MERGE_KEY and not event.style and event.tag is None:
+            node.merge_key = True
         tag = event.tag
         if tag is not None and tag != "!":
             if tag_kind(tag) == "other":
@@ -311,6 +318,7 @@ class _Composer:
             parent.items.append(node)
         elif frame.key is None:
             frame.key = (self._key_name(node), node.mark)
+            frame.merging = node.merge_key
         else:
             name, key_mark = frame.key
             frame.key = None
@@ -331,7 +339,7 @@ class _Composer:
         assert entries is not None
         if name is None:
             return
-        if name == MERGE_KEY:
+        if name == MERGE_KEY and frame.merging:
             merged = node.items if node.items is not None else [node]
             if all(item.entries is not None for item in merged):
                 frame.merges.extend(merged)
