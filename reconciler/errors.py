@@ -15,6 +15,7 @@ exit code; no library module prints or exits.
     │   ├── ConflictError         409
     │   ├── UnprocessableError    422
     │   └── ApiUnreachableError   no usable answer (connection, timeout, exhausted retries)
+    ├── CancelledByUserError  Ctrl-C before anything was changed (exit 130)
     ├── RefusedError         the plan is refused (exit 3)
     │   ├── UnsafePlanError       too many deletes, or a protected integration
     │   └── StalePlanError        a saved plan no longer matches the world
@@ -247,6 +248,12 @@ class ActionError(ReconcilerError):
     def __init__(self, message: str, state: LeftState | None = None) -> None:
         super().__init__(message)
         self.state = state
+
+
+class CancelledByUserError(ReconcilerError):
+    """A signal (Ctrl-C) stopped the command before it changed anything (exit 130)."""
+
+    exit_code = 130
 
 
 class ApplyInterruptedError(ApplyFailedError):

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import click
 
 from reconciler.cli.console import color_enabled
-from reconciler.errors import ConfigError, ProblemsError, ReconcilerError
+from reconciler.errors import CancelledByUserError, ConfigError, ProblemsError, ReconcilerError
 from reconciler.escaping import for_terminal
 from reconciler.secrets import Redactor
 
@@ -69,7 +69,8 @@ def note(text: str) -> None:
 
 
 def handle_errors(command: F) -> F:
-    """Turn library errors into a message on stderr and the error's exit code."""
+    """Turn library errors into a message on stderr and the error's exit code; Ctrl-C
+    into exit 130."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -88,6 +89,9 @@ def handle_errors(command: F) -> F:
         except ReconcilerError as error:
             echo(f"Error: {for_terminal(str(error))}", err=True)
             sys.exit(error.exit_code)
+        except KeyboardInterrupt:  # Ctrl-C outside an apply's own handling: as a shell says
+            click.echo("\nError: interrupted", err=True)
+            sys.exit(CancelledByUserError.exit_code)
 
     return cast(F, wrapper)
 
@@ -213,28 +217,38 @@ def confirm(yes: bool) -> None:
             "refusing to apply without confirmation: no terminal to ask on. "
             "Pass --yes, or apply a reviewed saved plan with --plan FILE"
         )
-    if not _ask("Apply these changes?"):
+    answer = _ask("Apply these changes?")
+    if answer is None:
+        raise CancelledByUserError("apply cancelled: nothing was changed")
+    if not answer:
         raise ConfigError("apply cancelled: nothing was changed")
 
 
-def _ask(question: str) -> bool:
-    """``click.confirm``, where Ctrl-C (or end of input) answers no at once.
+def _ask(question: str) -> bool | None:
+    """``click.confirm``, where end of input answers no, and Ctrl-C None, at once.
 
     Under ``asyncio.run`` a SIGINT only cancels the main task, which a prompt
-    blocked on the terminal does not see until Enter: the default handler is
-    put back for the question, so Ctrl-C interrupts it.
+    blocked on the terminal does not see until Enter: a handler of our own is
+    put in for the question, so Ctrl-C interrupts it (and is told from the end
+    of input, for exit 130).
     """
     import signal
 
+    interrupted: list[int] = []
+
+    def on_sigint(signum: int, frame: object) -> None:
+        interrupted.append(signum)
+        raise KeyboardInterrupt
+
     try:
-        previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+        previous = signal.signal(signal.SIGINT, on_sigint)
     except ValueError:  # not the main thread: leave the handlers alone
         previous = None
     try:
         return click.confirm(question, default=False)
     except click.Abort:  # Ctrl-C or end of input
         click.echo("", err=True)
-        return False
+        return None if interrupted else False
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)

@@ -108,7 +108,7 @@ def test_a_second_ctrl_c_lists_the_actions_in_flight_and_says_to_plan(
             process.kill()
             process.wait()
         stdout, stderr = out.rest(), err.rest()
-    assert process.returncode == 1, stdout + stderr
+    assert process.returncode == 130, stdout + stderr
     assert "Aborted!" not in stdout + stderr
     assert "Traceback" not in stderr
     listed = re.findall(r"^  create (new-\d{3}) \(user\)$", stderr, re.MULTILINE)
@@ -174,7 +174,7 @@ def test_ctrl_c_at_the_prompt_says_nothing_was_changed(
         if process.poll() is None:
             process.kill()
             process.communicate()
-    assert process.returncode == 1
+    assert process.returncode == 130
     assert stderr.decode().strip() == "Error: apply cancelled: nothing was changed"
     assert _posts(base_url) == 0
 
@@ -197,3 +197,86 @@ def test_answering_no_still_says_nothing_was_changed(tmp_path: Path, answer: str
     result = invoke(app, "apply", "-f", str(_manifest(tmp_path)), interactive=True, input=answer)
     assert result.exit_code == 1
     assert result.stderr == "Error: apply cancelled: nothing was changed\n"
+
+
+def _stats(base_url: str) -> dict[str, int]:
+    by_method: dict[str, int] = httpx.get(
+        f"{base_url}/_emulator/stats", headers=AUTH, timeout=5
+    ).json()["by_method"]
+    return by_method
+
+
+def test_a_cancelled_ci_job_never_leaves_a_replace_between_its_delete_and_its_create(
+    start_emulator: StartEmulator, tmp_path: Path
+) -> None:
+    """A cancelled CI job sends SIGINT, then SIGTERM: the replace in flight finishes its
+    re-create whatever is sent, and the run exits 130."""
+    seed = tmp_path / "seed.json"
+    seed.write_text(
+        '[{"provider": "snowflake", "description": "kept", "config": {"account": "a"},'
+        ' "credentials": {"type": "organization"}}]'
+    )
+    manifest = write_manifest(
+        tmp_path, "version: 1\nintegrations:\n  - slug: snowflake\n    config: {account: b}\n"
+    )
+    base_url = start_emulator("--latency-ms", "700", "--seed", str(seed))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "apply", "-f", str(manifest), "--yes"],
+        env=subprocess_env(base_url),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while _stats(base_url)["DELETE"] == 0:  # counted as it arrives: 700 ms to go
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.02)
+        process.send_signal(signal.SIGINT)
+        time.sleep(0.1)
+        process.send_signal(signal.SIGINT)
+        time.sleep(0.1)
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 130, stdout + stderr
+    assert "Traceback" not in stderr
+    assert (
+        "Finishing first (a replace is never left between its delete and its re-create):\n"
+        "  replace snowflake (user)"
+    ) in stderr
+    assert "SIGTERM: still finishing the replaces in flight" in stderr
+    assert _stats(base_url)["POST"] == 1
+    found = httpx.get(f"{base_url}/data-integrations/snowflake", headers=AUTH, timeout=5)
+    assert found.status_code == 200
+    assert (found.json()["config"], found.json()["description"]) == ({"account": "b"}, "kept")
+
+
+def test_ctrl_c_during_plan_exits_130_without_a_traceback(
+    start_emulator: StartEmulator, tmp_path: Path
+) -> None:
+    base_url = start_emulator("--latency-ms", "3000")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "plan", "-f", str(_manifest(tmp_path))],
+        env=subprocess_env(base_url),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while _stats(base_url)["GET"] == 0:
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.02)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr and "Aborted!" not in stderr
+    assert stderr.strip().endswith("Error: interrupted")
