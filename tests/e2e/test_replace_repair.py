@@ -455,10 +455,18 @@ def test_a_replace_left_deleted_is_recoverable_from_the_output_alone(tmp_path: P
     refuse_the_recreate.active = False
     manifest = tmp_path / "restore.yaml"
     manifest.write_text("version: 1\nintegrations:\n" + indent(replaced.recovery.entry, "  "))
-    secret = {"RECONCILER_ACME_CLIENT_SECRET": "old-0000"}
-    restored = invoke(app, "apply", "-f", str(manifest), "--yes", **secret)
+    restored = invoke(
+        app, "apply", "-f", str(manifest), "--yes", RECONCILER_ACME_CLIENT_SECRET="old-0000"
+    )
     assert restored.exit_code == 0, restored.output
-    again = invoke(app, "plan", "-f", str(manifest), "--detailed-exitcode", **secret)
+    again = invoke(
+        app,
+        "plan",
+        "-f",
+        str(manifest),
+        "--detailed-exitcode",
+        RECONCILER_ACME_CLIENT_SECRET="old-0000",
+    )
     assert again.exit_code == 0, again.output
     now = run(_get(app, "acme"))
     assert now is not None and now.description == "kept"

@@ -31,7 +31,7 @@ SPECIAL += ["#", ": ", "- ", "'", '"', "\\", "~", "null", "yes", "0o17", "1e3", 
 
 _pieces = st.one_of(
     st.sampled_from(SPECIAL),
-    st.text(st.characters(blacklist_categories=("Cs",)), max_size=6),
+    st.text(st.characters(blacklist_categories=["Cs"]), max_size=6),
 )
 texts = st.lists(_pieces, max_size=4).map("".join).filter(lambda text: "${" not in text)
 names = texts.filter(lambda text: text.strip() != "")
