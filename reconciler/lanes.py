@@ -21,12 +21,12 @@ a sibling's change.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler.changes import definition_changes
-from reconciler.models import OWNERSHIPS, Ownership
-from reconciler.plan import Action, ActionKind, CustomSlug, Plan
+from reconciler.models import OWNERSHIPS, Ownership, RemoteIntegration
+from reconciler.plan import Action, ActionKind, CustomSlug, Identity, Plan
 
 LANE_ORDER = (ActionKind.CREATE, ActionKind.UPDATE, ActionKind.REPLACE, ActionKind.DELETE)
 
@@ -81,6 +81,25 @@ def units(plan: Plan, indexed: Sequence[tuple[int, Action]]) -> list[list[tuple[
             single.append([(index, action)])
     ordered = [sorted(lane, key=lambda pair: lane_key(pair[1])) for lane in lanes.values()]
     return ordered + single
+
+
+def custom_slugs(
+    actions: Sequence[Action],
+    existing: Mapping[Identity, RemoteIntegration],
+    definitions: Mapping[str, dict[str, Any]],
+) -> tuple[CustomSlug, ...]:
+    """What a plan saw of each custom slug its ``actions`` touch: the ownerships that
+    ``existing`` holds, their shared definition, the manifest's managed fields of it
+    (``definitions``)."""
+    found = []
+    for slug in sorted({a.slug for a in actions}):
+        remote = [existing[(slug, o)] for o in OWNERSHIPS if (slug, o) in existing]
+        definition = next((r.custom_provider for r in remote if r.custom_provider), None)
+        if definition is None and slug not in definitions:
+            continue
+        owned = tuple(r.ownership for r in remote)
+        found.append(CustomSlug(slug, owned, definition, dict(definitions.get(slug, {}))))
+    return tuple(found)
 
 
 def lanes_of(plan: Plan) -> dict[str, Lane]:

@@ -19,8 +19,8 @@ from reconciler.changes import (
     update_changes,
 )
 from reconciler.errors import ManifestError, Problem
+from reconciler.lanes import custom_slugs
 from reconciler.models import (
-    OWNERSHIPS,
     Desired,
     DesiredIntegration,
     Ownership,
@@ -30,13 +30,13 @@ from reconciler.models import (
 from reconciler.plan import (
     Action,
     ActionKind,
-    CustomSlug,
     FieldChange,
     Identity,
     Plan,
     Targeting,
     identity_key,
 )
+from reconciler.refusals import builtin_problems, oauth_problems
 
 
 def plan(
@@ -111,22 +111,9 @@ class _Planner:
                 unmanaged=tuple(sorted(self.unmanaged, key=identity_key)),
                 warnings=tuple(self.warnings),
                 managed_remote_count=managed,
-                custom_slugs=self._custom_slugs(),
+                custom_slugs=custom_slugs(self.actions, self.existing, self.definitions),
             )
         )
-
-    def _custom_slugs(self) -> tuple[CustomSlug, ...]:
-        """What the plan saw of each custom provider its actions touch (``reconciler.lanes``)."""
-        found = []
-        for slug in sorted({a.slug for a in self.actions}):
-            remote = [r for r in self.existing.values() if r.slug == slug]
-            definition = next((r.custom_provider for r in remote if r.custom_provider), None)
-            if definition is None and slug not in self.definitions:
-                continue
-            existing = tuple(o for o in OWNERSHIPS if (slug, o) in self.existing)
-            wanted = dict(self.definitions.get(slug, {}))
-            found.append(CustomSlug(slug, existing, definition, wanted))
-        return tuple(found)
 
     def _one(self, identity: Identity) -> None:
         entry, current = self.wanted.get(identity), self.existing.get(identity)
@@ -191,7 +178,7 @@ class _Planner:
         definition = self.definitions.get(slug, {})
         sibling = _sibling(self.existing, entry.identity)
         self.problems.extend(_creation_problems(entry))
-        self.problems.extend(self._builtin_problems(entry))
+        self.problems.extend(builtin_problems(entry, self.existing))
         if sibling is None:
             if definition and "name" not in definition:
                 message = f"custom_provider.name is required to create the custom provider {slug}"
@@ -210,31 +197,11 @@ class _Planner:
             self.warnings.extend(_shared_warning(created.fields, entry, sibling))
             self.definition_planned.add(slug)
 
-    def _builtin_problems(self, entry: DesiredIntegration) -> list[Problem]:
-        """``custom_provider`` on a slug the API lists as a built-in provider's."""
-        slug = entry.spec.slug
-        if entry.spec.custom_provider is None:
-            return []
-        builtin = [
-            r for r in self.existing.values() if r.slug == slug and r.custom_provider is None
-        ]
-        if not builtin:
-            return []
-        return [
-            _problem(
-                entry,
-                f"{slug} is a built-in provider (the API lists {_name(builtin[0].identity)} "
-                "with custom_provider: null), and the API refuses a custom provider with a "
-                "built-in's slug: remove custom_provider from this entry, or give the custom "
-                "provider a slug of its own",
-            )
-        ]
-
     def _reconcile(self, entry: DesiredIntegration, current: RemoteIntegration) -> None:
         slug = entry.spec.slug
         definition = self.definitions.get(slug, {})
         sibling = _sibling(self.existing, entry.identity)
-        refused = self._builtin_problems(entry) + _oauth_problems(entry, current)
+        refused = builtin_problems(entry, self.existing) + oauth_problems(entry, current)
         if refused:
             self.problems.extend(refused)
             return
@@ -380,24 +347,6 @@ def _creation_problems(entry: DesiredIntegration) -> list[Problem]:
     ):
         return [_problem(entry, f"{_name(entry.identity)}: client_secret is not resolved")]
     return []
-
-
-def _oauth_problems(entry: DesiredIntegration, current: RemoteIntegration) -> list[Problem]:
-    """Credentials on an integration whose auth methods (the manifest's, else the remote's)
-    leave out oauth: the API refuses them."""
-    if entry.spec.credentials is None or entry.managed("auth_methods"):
-        return []  # the manifest's own auth_methods are checked when it is loaded
-    if "oauth" in current.auth_methods:
-        return []
-    methods = ", ".join(current.auth_methods)
-    return [
-        _problem(
-            entry,
-            f"{_name(entry.identity)} has auth_methods [{methods}] (as the API lists it) and "
-            "credentials are for oauth integrations: the API refuses them. Remove credentials "
-            "from this entry, or add oauth to its auth_methods (which replaces the integration)",
-        )
-    ]
 
 
 def _other(ownership: Ownership) -> Ownership:
