@@ -133,7 +133,7 @@ SCENARIOS = [
     ),
     Scenario(
         "custom replace with its sibling replaced too",
-        seed=[_acme("user"), _acme("organization", config={"region": "eu"})],
+        seed=[_acme("user"), _acme("organization", description="org")],
         entries=[
             {
                 "slug": "acme",
