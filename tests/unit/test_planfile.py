@@ -157,6 +157,8 @@ def _refused(path: str) -> str:
     with pytest.raises(PlanFileError) as caught:
         read(path)
     assert caught.value.subject == "saved plan"
+    (problem,) = caught.value.problems
+    assert (problem.file, problem.line, problem.column) == (path, 0, 0)  # the whole file
     assert str(caught.value).startswith(f"{path}: ")
     return str(caught.value)
 
