@@ -11,6 +11,8 @@ export WORKOS_BASE_URL="http://127.0.0.1:$port"
 # Demo secrets; in real use these come from your CI's secret store.
 export RECONCILER_GITHUB_CLIENT_SECRET=demo-github-secret-b7c4
 export RECONCILER_ACME_CRM_CLIENT_SECRET=demo-acme-secret-42aa
+# The slack secret is a file: the demo's policy allows examples/secrets/.
+export RECONCILER_POLICY=examples/demo-policy.yaml
 
 "$bin/reconciler" emulator --port "$port" --seed examples/remote-seed.yaml 2>"$log" &
 emulator=$!

@@ -77,8 +77,8 @@ def create_action(entry: DesiredIntegration, definition: dict[str, Any]) -> Acti
         body["credentials"] = _credentials_body(entry)
         for key, value in body["credentials"].items():
             changes.append(FieldChange(f"credentials.{key}", None, value))
-        if entry.client_secret is not None:
-            after = masked(entry.client_secret.hint)
+        if entry.client_secret is not None or entry.secret_deferred:
+            after = _secret_shown(entry)
             changes.append(FieldChange("credentials.client_secret", None, after, sensitive=True))
     if definition:
         body["custom_provider"] = dict(definition)
@@ -198,6 +198,12 @@ def credential_changes(
     if wanted.client_id != before_id:
         changes.append(FieldChange("credentials.client_id", before_id, wanted.client_id))
     before = masked(before_last4) if before_last4 else None
+    if entry.secret_deferred:
+        if changes or rotate:
+            changes.append(
+                FieldChange("credentials.client_secret", before, NOT_COMPARED, sensitive=True)
+            )
+        return changes
     if after_last4 != before_last4 and (after_last4 or before_last4):
         after = masked(secret.hint) if secret is not None else None
         changes.append(FieldChange("credentials.client_secret", before, after, sensitive=True))
@@ -206,6 +212,16 @@ def credential_changes(
         after = f"{masked(secret.hint)}, sent again"
         changes.append(FieldChange("credentials.client_secret", before, after, sensitive=True))
     return changes
+
+
+NOT_COMPARED = "(not compared: checked at apply)"
+"""How a plan made with ``--no-secrets`` shows a client secret it did not read."""
+
+
+def _secret_shown(entry: DesiredIntegration) -> str:
+    """A desired client secret as a plan shows it: its last 4, or not compared."""
+    secret = entry.client_secret
+    return NOT_COMPARED if secret is None else masked(secret.hint)
 
 
 def definition_changes(

@@ -50,7 +50,7 @@ from reconciler.listing import Page, list_all
 from reconciler.models import Ownership, RemoteIntegration
 from reconciler.pacing import RateLimiter
 from reconciler.responses import api_error, endpoint, sent_secrets, unreachable
-from reconciler.secrets import scrub
+from reconciler.scrubbing import scrub
 from reconciler.urls import check_base_url
 from reconciler.wire import created_as_asked
 

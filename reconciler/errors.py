@@ -211,6 +211,8 @@ class RefusalKind(StrEnum):
     """The manifest sets prune where the policy forbids it."""
     TOO_MANY_DELETES = "too-many-deletes"
     """It deletes or replaces more than the threshold allows."""
+    NO_SECRETS = "no-secrets"
+    """It was made with ``--no-secrets``: client secrets were not read or compared."""
 
 
 @dataclass(frozen=True)

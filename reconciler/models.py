@@ -294,6 +294,16 @@ class DesiredIntegration:
     def managed(self, name: str) -> bool:
         return name in self.spec.model_fields_set
 
+    @property
+    def secret_deferred(self) -> bool:
+        """A client_secret reference that was checked but not read (``--no-secrets``)."""
+        credentials = self.spec.credentials
+        return (
+            self.client_secret is None
+            and credentials is not None
+            and credentials.client_secret is not None
+        )
+
 
 @dataclass(frozen=True)
 class Desired:
@@ -302,6 +312,9 @@ class Desired:
     integrations: tuple[DesiredIntegration, ...] = ()
     settings: Settings = field(default_factory=Settings)
     files: tuple[str, ...] = ()
+    secrets_resolved: bool = True
+    """False when loaded with ``--no-secrets``: client secrets were checked against the
+    policy but not read, so a plan can't compare them and an apply must refuse it."""
 
     def secrets(self) -> dict[tuple[str, Ownership], Secret]:
         """Each integration's resolved client secret, by identity (what an apply sends)."""

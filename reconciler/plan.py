@@ -191,6 +191,8 @@ class Plan:
     warnings: tuple[str, ...] = ()
     managed_remote_count: int = 0
     targeting: Targeting | None = None
+    secrets_compared: bool = True
+    """False for a plan made with ``--no-secrets``: it can be shown, never applied."""
     custom_slugs: tuple[CustomSlug, ...] = ()
 
     def custom_slug(self, slug: str) -> CustomSlug | None:
@@ -222,4 +224,6 @@ class Plan:
         }
         if self.targeting is not None:
             data["targeting"] = self.targeting.to_dict()
+        if not self.secrets_compared:
+            data["secrets_compared"] = False
         return data

@@ -72,6 +72,7 @@ class _Planner:
         selects: Callable[[Identity], bool] | None = None,
     ) -> None:
         self.settings = settings = desired.settings
+        self.secrets_compared = desired.secrets_resolved
         self.rotate_secrets = rotate_secrets
         self.selects = selects
         self.warnings: list[str] = []
@@ -103,6 +104,11 @@ class _Planner:
         if self.problems:
             raise ManifestError(self.problems)
         self.warnings.extend(self._ownership_hints())
+        if not self.secrets_compared:
+            self.warnings.append(
+                "client secrets were not read (--no-secrets): a secret that differs from "
+                "the remote's is not shown; apply compares them"
+            )
         managed = sum(1 for i in self.existing if self.settings.prune or i in self.wanted)
         return self._selected(
             Plan(
@@ -112,6 +118,7 @@ class _Planner:
                 warnings=tuple(self.warnings),
                 managed_remote_count=managed,
                 custom_slugs=custom_slugs(self.actions, self.existing, self.definitions),
+                secrets_compared=self.secrets_compared,
             )
         )
 
@@ -177,7 +184,7 @@ class _Planner:
         slug = entry.spec.slug
         definition = self.definitions.get(slug, {})
         sibling = _sibling(self.existing, entry.identity)
-        self.problems.extend(_creation_problems(entry))
+        self.problems.extend(_creation_problems(entry, self.secrets_compared))
         self.problems.extend(builtin_problems(entry, self.existing))
         if sibling is None:
             if definition and "name" not in definition:
@@ -243,7 +250,7 @@ class _Planner:
         reasons = replacement_reasons(entry, current, definition)
         fields, body = recreate(entry, current, definition)
         if entry.spec.credentials is not None:
-            self.problems.extend(_creation_problems(entry))
+            self.problems.extend(_creation_problems(entry, self.secrets_compared))
         elif _custom_credentials(current):
             self.problems.append(
                 _problem(
@@ -335,7 +342,7 @@ def _problem(entry: DesiredIntegration, message: str) -> Problem:
     return Problem(entry.source.file, entry.source.line, entry.source.column, message)
 
 
-def _creation_problems(entry: DesiredIntegration) -> list[Problem]:
+def _creation_problems(entry: DesiredIntegration, secrets_read: bool) -> list[Problem]:
     spec = entry.spec
     if "oauth" in spec.auth_methods and spec.credentials is None:
         message = f"{_name(entry.identity)} must be created and uses oauth: it needs credentials"
@@ -344,6 +351,7 @@ def _creation_problems(entry: DesiredIntegration) -> list[Problem]:
         spec.credentials is not None
         and spec.credentials.type == "custom"
         and not entry.client_secret
+        and secrets_read
     ):
         return [_problem(entry, f"{_name(entry.identity)}: client_secret is not resolved")]
     return []

@@ -3,20 +3,23 @@
 A manifest comes from any pull request; the policy file comes from the people
 who run the tool (named only by ``--policy FILE`` or ``RECONCILER_POLICY``,
 never discovered beside the manifests). It decides which ``${env:NAME}``
-variables and ``${file:PATH}`` files manifests may reference, where custom
+variables and ``${file:PATH}`` files manifests may use as client secrets,
+which ``${var:NAME}`` variables they may print in plain fields, where custom
 providers may point, and the bounds of the safety rails, which a manifest can
 only tighten. Without a policy file the defaults apply::
 
-    references.env:        ["RECONCILER_*"]        (like Terraform's TF_VAR_)
-    references.files:      the manifest's own directory tree
+    references.env:        ["RECONCILER_*"]        (secrets; like Terraform's TF_VAR_)
+    references.vars:       ["RECONCILER_VAR_*"]    (plain values, printed)
+    references.files:      []                      (a file a pull request adds is no secret)
     custom_provider_urls:  any https URL
     safety.protect:        []
     safety.allow_prune:    true
     safety.max_delete_fraction: 0.3               (a ceiling for the manifest's value)
 
 A policy file that leaves a key out keeps that key's default; a
-``references.env`` or ``references.files`` list that is given replaces the
-default list.
+``references`` list that is given replaces the default list. A variable
+``references.vars`` allows is printed wherever a manifest puts it: never let
+it match a secret's name.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from reconciler.yamlsource import parse
 POLICY_VARIABLE: Final = "RECONCILER_POLICY"
 API_KEY_VARIABLE: Final = "WORKOS_API_KEY"
 DEFAULT_ENV_GLOBS: Final = ("RECONCILER_*",)
+DEFAULT_VAR_GLOBS: Final = ("RECONCILER_VAR_*",)
 MAX_POLICY_BYTES: Final = 1 * 2**20
 OWNERSHIPS: Final = ("user", "organization")
 _ENV_GLOB = re.compile(r"[A-Za-z0-9_*?]+")
@@ -50,12 +54,17 @@ class _Strict(BaseModel):
 
 
 class _References(_Strict):
-    env: list[str] | None = Field(None, description="Variable-name globs manifests may use.")
+    env: list[str] | None = Field(
+        None, description="Variable-name globs ${env:} client secrets may read."
+    )
+    vars: list[str] | None = Field(
+        None, description="Variable-name globs ${var:} plain values may read (printed)."
+    )
     files: list[str] | None = Field(
         None, description="Path globs, relative to the policy file, ${file:} may read."
     )
 
-    @field_validator("env")
+    @field_validator("env", "vars")
     @classmethod
     def _env_globs(cls, value: list[str] | None) -> list[str] | None:
         for glob in value or ():
@@ -110,7 +119,8 @@ class Policy:
     path: str | None = None
     environment: str | None = None
     env_globs: tuple[str, ...] = DEFAULT_ENV_GLOBS
-    file_globs: tuple[str, ...] | None = None
+    var_globs: tuple[str, ...] = DEFAULT_VAR_GLOBS
+    file_globs: tuple[str, ...] = ()
     url_patterns: tuple[str, ...] | None = None
     protect: tuple[str, ...] = ()
     allow_prune: bool = True
@@ -129,8 +139,9 @@ class Policy:
         data = {
             "environment": self.environment,
             "env": list(self.env_globs),
-            "files": None if self.file_globs is None else list(self.file_globs),
-            "root": self.root if self.file_globs is not None else None,
+            "vars": list(self.var_globs),
+            "files": list(self.file_globs),
+            "root": self.root if self.file_globs else None,
             "urls": None if self.url_patterns is None else list(self.url_patterns),
             "protect": list(self.protect),
             "allow_prune": self.allow_prune,
@@ -142,30 +153,43 @@ class Policy:
     # --- references -----------------------------------------------------------------
 
     def env_refusal(self, name: str) -> str | None:
-        """Why ``${env:name}`` may not be used, from the name alone; None if it may."""
+        """Why ``${env:name}`` may not be a client secret, from the name alone (whatever
+        its shape); None if it may."""
+        return self._name_refusal(name, self.env_globs, "references.env")
+
+    def var_refusal(self, name: str) -> str | None:
+        """Why ``${var:name}`` may not be read, from the name alone; None if it may."""
+        return self._name_refusal(name, self.var_globs, "references.vars")
+
+    def _name_refusal(self, name: str, globs: tuple[str, ...], key: str) -> str | None:
         if name == API_KEY_VARIABLE:
             return f"is never resolvable: {API_KEY_VARIABLE} is the API key"
-        if any(_glob(pattern).fullmatch(name) for pattern in self.env_globs):
+        if any(_glob(pattern).fullmatch(name) for pattern in globs):
             return None
-        allowed = ", ".join(self.env_globs) or "no variable"
-        return f"is not allowed by {self.name} (allowed: {allowed})"
+        allowed = ", ".join(globs) or "no variable"
+        return f"is not allowed by {self.name} ({key}: {allowed})"
 
-    def file_refusal(self, real_path: str, manifest_dir: str) -> str | None:
+    def file_refusal(self, real_path: str) -> str | None:
         """Why a ``${file:}`` whose real path (symlinks resolved) is ``real_path`` may
-        not be read, for a manifest in ``manifest_dir`` (itself resolved); None if it may.
+        not be read; None if it may. Only the policy's roots count: a file a pull
+        request adds beside its manifest is not a secret.
 
         The answer depends on the path only, never on whether the file exists.
         """
-        if self.file_globs is None:
-            if inside(real_path, manifest_dir):
-                return None
-            return f"is not allowed by {self.name} (allowed: files inside the manifest's directory)"
+        if not self.file_globs:
+            return (
+                f"is not allowed by {self.name} (references.files: no file; a policy file "
+                "names the directories ${file:} may read)"
+            )
         for pattern in self.file_globs:
             absolute = os.path.normpath(os.path.join(self.root, pattern))
             if _glob(absolute, separator="/").fullmatch(real_path):
                 return None
-        allowed = ", ".join(self.file_globs) or "no file"
-        return f"is not allowed by {self.name} (allowed: {allowed}, relative to the policy file)"
+        allowed = ", ".join(self.file_globs)
+        return (
+            f"is not allowed by {self.name} (references.files: {allowed}, relative to the "
+            "policy file)"
+        )
 
     def url_refusal(self, url: str) -> str | None:
         """Why a custom provider may not point at ``url``; None if it may."""
@@ -304,7 +328,8 @@ def load_policy(path: str | os.PathLike[str] | None) -> Policy:
         path=display,
         environment=spec.environment,
         env_globs=DEFAULT_ENV_GLOBS if references.env is None else tuple(references.env),
-        file_globs=None if references.files is None else tuple(references.files),
+        var_globs=DEFAULT_VAR_GLOBS if references.vars is None else tuple(references.vars),
+        file_globs=() if references.files is None else tuple(references.files),
         url_patterns=None if urls is None else tuple(urls),
         protect=tuple(spec.safety.protect),
         allow_prune=spec.safety.allow_prune,

@@ -25,7 +25,7 @@ from reconciler.errors import (
     NotFoundError,
     UnprocessableError,
 )
-from reconciler.secrets import scrub
+from reconciler.scrubbing import scrub
 
 
 def sent_secrets(api_key: str, body: Mapping[str, Any] | None) -> list[str]:

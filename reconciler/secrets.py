@@ -2,7 +2,8 @@
 
 A ``Secret`` never shows its value in ``str``/``repr``/f-strings; code that
 must send it calls ``reveal()``. Only the last 4 characters, which the API
-itself returns as ``redacted_client_secret``, are ever shown.
+itself returns as ``redacted_client_secret``, are ever shown; no output
+depends on anything else of the value (its length included).
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ import base64
 import hashlib
 import hmac
 import json
-from collections import deque
-from collections.abc import Iterable
 from urllib.parse import quote, quote_plus
 
-MIN_HINTED_LENGTH = 8
+MIN_SECRET_CHARS = 8
+"""The shortest client secret accepted: its last 4 are shown, so never all of it."""
+MAX_SECRET_CHARS = 4096
+"""The longest client secret accepted (an OAuth client secret is some 40 to 100)."""
 
 
 class Secret:
@@ -36,9 +38,9 @@ class Secret:
         return self._value[-4:]
 
     @property
-    def hint(self) -> str | None:
-        """The last 4 to show, or None when the secret is too short to show any of it."""
-        return self.last4 if len(self._value) >= MIN_HINTED_LENGTH else None
+    def hint(self) -> str:
+        """The last 4 to show (the same whatever the secret's length)."""
+        return self.last4
 
     def digest(self, salt: bytes) -> str:
         """A salted digest, to check later that the value is unchanged."""
@@ -72,115 +74,66 @@ def masked(last4: str | None) -> str:
 
 REDACTED = "(redacted)"
 SHOWN_SECRET_CHARS = 4
-MIN_SCRUBBED_FRAGMENT = 8
 API_KEY_PREFIXES = ("sk_test_", "sk_live_")
-
-_URL_SAFE = str.maketrans("+/", "-_")
-_ASCII_FOLD = {code: code + 32 for code in range(ord("A"), ord("Z") + 1)}
-
-
-def scrub(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with each of ``secrets`` and their usual transforms redacted.
-
-    A thin wrapper over :class:`Redactor` (``add_secret`` each, then ``redact``).
-    """
-    redactor = Redactor()
-    for secret in secrets:
-        redactor.add_secret(secret)
-    return redactor.redact(text)
 
 
 class Redactor:
-    """Scrubs known values (client secrets, the API key, resolved references) out of text.
+    """Removes known secrets (client secrets, the API key) from foreign text.
 
-    Defence in depth for text that is not built by us: API error messages
-    that echo a request, log records of libraries.
+    Renderers never receive a secret (hidden by construction) and API answers
+    are scrubbed as they arrive (``reconciler.scrubbing``), so what the tool
+    prints and writes is not filtered: a filter there would change the output
+    when a value equals a secret, and so tell whether a guess is right. This
+    is the net under text the tool did not write (other libraries' log
+    records).
 
-    **Secrets** (``add_secret``; ``add`` is an alias). An API key's well-known
-    prefix (``sk_test_``, ``sk_live_``) is not secret: it is stripped and the
-    rest is protected. A secret of ``MIN_SCRUBBED_FRAGMENT`` (8) characters or
-    more is caught in its usual transforms: as sent, JSON-escaped, URL-encoded
-    (``quote``, ``quote_plus``), hex, and base64 (standard and URL-safe, padded
-    or not; inside a longer encoded text the secret's base64 depends on its
-    alignment, so it is taken after 0, 1 and 2 leading bytes, from the first
-    character that depends on the secret's bits only). Any run of 8 or more
-    characters of the text that is a substring of one of these forms is
-    redacted, case-insensitively, so upper- and lower-cased echoes are caught
-    too. A secret of 5 to 7
-    characters is only redacted whole (as sent, JSON-escaped or URL-encoded,
-    exact case); one of ``SHOWN_SECRET_CHARS`` (4) or fewer never is: all of
-    it is its last 4, shown by design.
+    Only **whole values** match, in their usual encodings: as sent, lower- and
+    upper-cased, JSON-escaped, URL-encoded (``quote``, ``quote_plus``), inside
+    a Python ``repr`` (of the text or of its UTF-8 bytes), hex, and base64
+    (standard and URL-safe; inside a longer encoded text a value's base64
+    depends on its alignment, so it is taken after 0, 1 and 2 leading bytes,
+    from the first character that depends on its bits only). No fragment of a
+    value matches: a secret that shares a word with a description masks
+    nothing. Values of ``SHOWN_SECRET_CHARS`` (4) characters or fewer are
+    ignored: all of such a value is its last 4, shown by design.
 
-    **Plain values** (``add_value``), such as a URL read through a reference,
-    are redacted whole only (as is or JSON-escaped, exact case), so a URL does
-    not blank every ``https://`` of the output. Values of 4 characters or
-    fewer are ignored.
-
-    **Cost.** Every 8-character window of every (case-folded) secret form is
-    kept in a set. ``redact`` case-folds the text and looks each of its
-    8-character windows up: one set lookup per character, whatever the number
-    of secrets. A run of 8+ characters within one form has all its windows in
-    the set, and each window found is itself such a run, so the union of the
-    windows found is exactly the union of the matching runs: the longest match
-    wins and overlapping hits merge into one ``(redacted)`` with no extension
-    step. Whole values are found by an Aho-Corasick automaton (built again,
-    lazily, after an add), also linear in the text. Memory is some 6 windows
-    per character of secret (hex and base64 forms included) at about 85 bytes
-    each: some 20 KB for a 40-character secret, 100 MB for 5,000 of them.
-
-    Case-folding maps ASCII ``A-Z`` only (``str.lower`` on ASCII text, a
-    per-character table otherwise), so indexes never shift; non-ASCII
-    characters are matched exactly.
+    **Cost.** Memory is the forms themselves (some 10 to 60 per value).
+    ``redact`` searches each form with ``str.find`` (C speed) while there are
+    few, and with an index of the forms' first ``_PREFIX`` characters (one
+    dictionary lookup per character of the text) when there are many. Adding
+    a value already known costs one set lookup.
     """
 
     def __init__(self) -> None:
-        self._windows: set[str] = set()
-        self._whole: set[str] = set()
-        self._automaton: _Automaton | None = None
-        self._secrets: set[str] = set()  # added already: one secret, many references
+        self._known: set[str] = set()
+        self._forms: set[str] = set()
+        self._index: dict[str, list[str]] | None = None
 
     @property
     def empty(self) -> bool:
         """Whether nothing is registered (``redact`` returns its text unchanged)."""
-        return not self._windows and not self._whole
+        return not self._forms
 
     def add_secret(self, value: str | Secret | None) -> None:
-        """Protect a secret and its usual transforms (fragments of 8+ included)."""
+        """Protect a secret, whole and in its usual encodings."""
         plain = value.reveal() if isinstance(value, Secret) else value
-        if not plain or plain in self._secrets:
+        if not plain or len(plain) <= SHOWN_SECRET_CHARS or plain in self._known:
             return
-        self._secrets.add(plain)
-        for prefix in API_KEY_PREFIXES:
-            if plain.startswith(prefix):
-                plain = plain[len(prefix) :]
-                break
-        if len(plain) <= SHOWN_SECRET_CHARS:
-            return
-        if len(plain) < MIN_SCRUBBED_FRAGMENT:
-            self._add_whole(_json_forms(plain) | _url_forms(plain))
-            return
-        size = MIN_SCRUBBED_FRAGMENT
-        for form in _secret_forms(plain):
-            folded = _fold(form)
-            self._windows.update(folded[i : i + size] for i in range(len(folded) - size + 1))
+        self._known.add(plain)
+        forms = {form for form in _secret_forms(plain) if len(form) >= _PREFIX}
+        if not forms <= self._forms:
+            self._forms |= forms
+            self._index = None
 
     add = add_secret
 
-    def add_value(self, value: str | Secret | None) -> None:
-        """Protect a plain value read through a reference, as a whole value only."""
-        plain = value.reveal() if isinstance(value, Secret) else value
-        if plain and len(plain) > SHOWN_SECRET_CHARS:
-            self._add_whole(_json_forms(plain))
-
     def redact(self, text: str) -> str:
         """``text`` with every registered value found replaced by ``(redacted)``."""
-        if self.empty:
+        if not self._forms:
             return text
-        spans = _fragment_spans(_fold(text), self._windows) if self._windows else []
-        if self._whole:
-            automaton = self._automaton or _Automaton(self._whole)
-            self._automaton = automaton
-            spans += automaton.spans(text)
+        spans = self._spans(text)
+        if not spans:
+            return text
         parts: list[str] = []
         done = 0
         for start, end in _merged(spans):
@@ -189,49 +142,63 @@ class Redactor:
         parts.append(text[done:])
         return "".join(parts)
 
-    def _add_whole(self, forms: set[str]) -> None:
-        if not forms <= self._whole:
-            self._whole |= forms
-            self._automaton = None
+    def _spans(self, text: str) -> list[tuple[int, int]]:
+        if len(self._forms) <= _FEW_FORMS:
+            spans = []
+            for form in self._forms:
+                start = text.find(form)
+                while start != -1:
+                    spans.append((start, start + len(form)))
+                    start = text.find(form, start + 1)
+            return spans
+        index = self._index
+        if index is None:
+            index = self._index = {}
+            for form in sorted(self._forms, key=len, reverse=True):  # longest first
+                index.setdefault(form[:_PREFIX], []).append(form)
+        found = []
+        for position in range(len(text) - _PREFIX + 1):
+            candidates = index.get(text[position : position + _PREFIX])
+            if candidates:
+                for form in candidates:
+                    if text.startswith(form, position):
+                        found.append((position, position + len(form)))
+                        break
+        return found
 
 
-def _fold(text: str) -> str:
-    """ASCII case-folding that keeps every character at its index."""
-    return text.lower() if text.isascii() else text.translate(_ASCII_FOLD)
+_PREFIX = SHOWN_SECRET_CHARS + 1
+_FEW_FORMS = 64
 
 
-def _json_forms(value: str) -> set[str]:
-    """The value, and as it reads inside a JSON string (ASCII-escaped or not)."""
-    return {value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
-
-
-def _url_forms(value: str) -> set[str]:
-    return {quote(value, safe=""), quote(value), quote_plus(value)}
+def repr_forms(text: str) -> set[str]:
+    """``text`` as Python prints it inside a ``repr`` of a string or of its UTF-8 bytes."""
+    return {repr(text)[1:-1], repr(text.encode())[2:-1]}
 
 
 def _secret_forms(secret: str) -> set[str]:
-    """The forms whose 8-character fragments are redacted."""
+    """The whole-value forms that are redacted."""
     raw = secret.encode()
-    forms = _json_forms(secret) | _url_forms(secret) | {raw.hex()}
-    # base64 after 0, 1 or 2 leading bytes, from the first character that depends on the
-    # secret's bits only; to the padded end, for a secret at the end of an encoded text
-    encoded = {
-        base64.b64encode(bytes(lead) + raw).decode()[-(-8 * lead // 6) :] for lead in range(3)
-    }
+    texts = {secret, secret.lower(), secret.upper()}
+    forms = set(texts)
+    for text in texts:
+        escaped = {json.dumps(text)[1:-1], json.dumps(text, ensure_ascii=False)[1:-1]}
+        forms |= escaped | {quote(text, safe=""), quote(text), quote_plus(text)}
+        forms |= {form for each in (text, *escaped) for form in repr_forms(each)}
+    forms |= {raw.hex(), raw.hex().upper()}
+    # base64 after 0, 1 or 2 leading bytes: the characters that depend on the value's bits
+    # only (so found inside a longer encoded text, padded or not, standard or URL-safe)
+    # only (so found inside a longer encoded text, padded or not), and to the padded end
+    # (a value that ends the encoded text, hidden to its last character)
+    encoded = set()
+    for lead in range(3):
+        text = base64.b64encode(bytes(lead) + raw).decode()
+        start = -(-8 * lead // 6)
+        encoded |= {text[start:], text[start : 8 * (lead + len(raw)) // 6]}
     return forms | encoded | {form.translate(_URL_SAFE) for form in encoded}
 
 
-def _fragment_spans(folded: str, windows: set[str]) -> list[tuple[int, int]]:
-    """Runs of ``folded`` covered by known windows, overlapping ones merged."""
-    size = MIN_SCRUBBED_FRAGMENT
-    spans: list[tuple[int, int]] = []
-    for index in range(len(folded) - size + 1):
-        if folded[index : index + size] in windows:
-            if spans and spans[-1][1] > index:
-                spans[-1] = (spans[-1][0], index + size)
-            else:
-                spans.append((index, index + size))
-    return spans
+_URL_SAFE = str.maketrans("+/", "-_")
 
 
 def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -243,45 +210,3 @@ def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
         else:
             merged.append((start, end))
     return merged
-
-
-class _Automaton:
-    """Aho-Corasick over whole values: every occurrence, in one pass over the text."""
-
-    def __init__(self, words: Iterable[str]) -> None:
-        self._goto: list[dict[str, int]] = [{}]
-        self._fail = [0]
-        self._longest = [0]  # length of the longest word ending at a node
-        for word in words:
-            node = 0
-            for char in word:
-                if char not in self._goto[node]:
-                    self._goto[node][char] = len(self._goto)
-                    self._goto.append({})
-                    self._fail.append(0)
-                    self._longest.append(0)
-                node = self._goto[node][char]
-            self._longest[node] = len(word)
-        queue = deque(self._goto[0].values())
-        while queue:  # breadth first: a node's fail link is shallower than the node
-            node = queue.popleft()
-            for char, child in self._goto[node].items():
-                fail = self._fail[node]
-                while fail and char not in self._goto[fail]:
-                    fail = self._fail[fail]
-                if node:
-                    self._fail[child] = self._goto[fail].get(char, 0)
-                self._longest[child] = self._longest[child] or self._longest[self._fail[child]]
-                queue.append(child)
-
-    def spans(self, text: str) -> list[tuple[int, int]]:
-        """The longest word ending at each position where one ends."""
-        spans: list[tuple[int, int]] = []
-        node = 0
-        for index, char in enumerate(text):
-            while node and char not in self._goto[node]:
-                node = self._fail[node]
-            node = self._goto[node].get(char, 0)
-            if self._longest[node]:
-                spans.append((index + 1 - self._longest[node], index + 1))
-        return spans

@@ -26,7 +26,14 @@ from reconciler import planfile
 from reconciler.api import IntegrationsApi
 from reconciler.applier import apply_plan
 from reconciler.environments import check_environment
-from reconciler.errors import ConfigError, ManifestError, Refusal, StalePlanError, UnsafePlanError
+from reconciler.errors import (
+    ConfigError,
+    ManifestError,
+    Refusal,
+    RefusalKind,
+    StalePlanError,
+    UnsafePlanError,
+)
 from reconciler.exporter import Export, export_manifest
 from reconciler.listing import listing_warnings
 from reconciler.models import Desired, RemoteIntegration
@@ -198,6 +205,12 @@ async def execute(
     ``raise_for_failures()`` turns them into ``ApplyFailedError``.
     """
     _check_destination(reviewed, api)
+    if not (reviewed.plan.secrets_compared and reviewed.desired.secrets_resolved):
+        message = (
+            "this plan was made without secrets (--no-secrets): it can be shown, not "
+            "applied; plan again without --no-secrets"
+        )
+        raise UnsafePlanError([Refusal(RefusalKind.NO_SECRETS, (), message)])
     refused = refusals(
         reviewed.plan, reviewed.desired.settings, policy=reviewed.policy, force=reviewed.force
     )

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import click
 
 from reconciler.cli.group import cli
-from reconciler.cli.options import api_options, files_option, policy_option
+from reconciler.cli.options import api_options, files_option, no_secrets_option, policy_option
 from reconciler.cli.runtime import (
     echo,
     handle_errors,
@@ -33,11 +33,7 @@ if TYPE_CHECKING:
 @cli.command()
 @files_option
 @policy_option
-@click.option(
-    "--no-secrets",
-    is_flag=True,
-    help="Check secret references' syntax only; don't resolve them (e.g. in pre-commit).",
-)
+@no_secrets_option
 @handle_errors
 def validate(files: tuple[str, ...], policy_file: str | None, no_secrets: bool) -> None:
     """Check manifests offline: syntax, schema, references. No API call.

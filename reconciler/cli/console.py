@@ -36,13 +36,18 @@ def _terminal() -> bool:
 
 
 class RedactingFilter(logging.Filter):
-    """Log records pass through a redactor before any handler formats them."""
+    """Other libraries' log records (httpx's) pass through a redactor before any handler
+    formats them: text the tool did not write. The tool's own records are built from
+    secret-free values (API messages are scrubbed as they arrive), and are left as they
+    are, so that no log line depends on a secret."""
 
     def __init__(self, redactor: Redactor) -> None:
         super().__init__()
         self.redactor = redactor
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == "reconciler" or record.name.startswith("reconciler."):
+            return True
         record.msg = self.redactor.redact(record.getMessage())
         record.args = None
         return True
@@ -112,7 +117,7 @@ class Progress:
     def _line(self, result: ActionResult) -> None:
         from reconciler.render import render_result_line
 
-        click.echo(self.redactor.redact(render_result_line(result, color_enabled())))
+        click.echo(render_result_line(result, color_enabled()))
 
 
 FINISHING_REPLACES = (

@@ -145,6 +145,16 @@ def policy_option(command: F) -> F:
     )(command)
 
 
+def no_secrets_option(command: F) -> F:
+    return click.option(
+        "--no-secrets",
+        is_flag=True,
+        help="Check client secret references against the policy without reading them: no "
+        "client secret is needed (pull-request plans). Secrets are not compared; a plan made "
+        "so can be shown, never applied.",
+    )(command)
+
+
 def rotate_option(command: F) -> F:
     return click.option(
         "--rotate-secrets",

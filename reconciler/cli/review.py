@@ -26,6 +26,7 @@ from reconciler.cli.options import (
     environment_option,
     files_option,
     format_option,
+    no_secrets_option,
     policy_option,
     rotate_option,
     target_option,
@@ -69,6 +70,7 @@ EXIT_CHANGES = 2
 )
 @click.option("--force", is_flag=True, help="Don't fail on the delete threshold.")
 @rotate_option
+@no_secrets_option
 @target_option
 @handle_errors
 def plan(
@@ -82,6 +84,7 @@ def plan(
     detailed_exitcode: bool,
     force: bool,
     rotate_secrets: bool,
+    no_secrets: bool,
     targets: tuple[str, ...],
 ) -> None:
     """Show what apply would change. Changes nothing.
@@ -96,13 +99,16 @@ def plan(
       reconciler plan -f integrations/ --format markdown > plan.md
       reconciler plan --out plan.json          # then: reconciler apply --plan plan.json
       reconciler plan --detailed-exitcode      # nightly drift check
+      reconciler plan --no-secrets             # a pull request's plan: no client secret
       reconciler plan --policy .github/reconciler-policy.yaml
       reconciler plan --target github --target 'crm-*/organization'
     """
     from reconciler.workflow import review, save
 
+    if no_secrets and rotate_secrets:
+        raise ConfigError("--rotate-secrets needs the secrets: drop --no-secrets")
     policy = read_policy(policy_file)
-    desired = load_manifests(files, policy)
+    desired = load_manifests(files, policy, resolve_secrets=not no_secrets)
     client = make_client(api_url, max_requests_per_minute)
 
     async def reviewed_then_closed() -> Review:
@@ -129,7 +135,7 @@ def plan(
 
 def _write_plan(out: str, text: str) -> None:
     try:
-        Path(out).write_text(runtime().redactor.redact(text))
+        Path(out).write_text(text)
     except OSError as error:
         raise ConfigError(f"cannot write the plan to {out}: {error.strerror}") from None
     note(

@@ -3,23 +3,23 @@
 What no single entry can show: one settings block in all the files, each
 (slug, ownership) declared once, custom providers that neither shadow a
 built-in nor disagree with each other, URLs the policy allows, config keys
-the provider declares, the endpoints an OAuth custom provider needs, and no
-secret of the run written into a plain field. And one warning: the entries that
+the provider declares, and the endpoints an OAuth custom provider needs. (No
+secret can reach a plain field: secret references resolve in
+``credentials.client_secret`` only.) And one warning: the entries that
 ``settings.ignore`` hides (``ignored_warnings``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from fnmatch import fnmatchcase
 
 from reconciler.errors import Problem
 from reconciler.manifest.builtins import BUILTIN_CONFIG_FIELDS, BUILTIN_SLUGS
 from reconciler.manifest.manifestfile import IntegrationEntry, ManifestFile
-from reconciler.models import CustomProvider, Desired, DesiredIntegration, Settings
-from reconciler.policy import API_KEY_VARIABLE, Policy
+from reconciler.models import CustomProvider, Desired, Settings
+from reconciler.policy import Policy
 
-MIN_SECRET_CHECKED = 6
 _PROVIDER_URLS = ("authorization_url", "token_url", "refresh_token_url")
 
 
@@ -193,47 +193,3 @@ def url_problems(entries: list[IntegrationEntry], policy: Policy) -> list[Proble
                 message = f"custom_provider.{name}: this URL {refusal}"
                 problems.append(entry.problem(message, "custom_provider", name))
     return problems
-
-
-def exposed_secrets(
-    entries: list[IntegrationEntry],
-    integrations: list[DesiredIntegration],
-    environ: Mapping[str, str],
-) -> list[Problem]:
-    """A secret (a client secret of the run, or the API key) written into a plain field.
-
-    Plain fields are shown in plans and sent as they are: a pull request could
-    otherwise print the CI's secrets with ``description: ${env:WORKOS_API_KEY}``.
-    """
-    secrets = {i.client_secret.reveal() for i in integrations if i.client_secret is not None}
-    api_key = environ.get(API_KEY_VARIABLE)
-    if api_key:
-        secrets.add(api_key)
-    secrets = {value for value in secrets if len(value) >= MIN_SECRET_CHECKED}
-    if not secrets:
-        return []
-    found = []
-    for entry in entries:
-        plain = entry.spec.model_dump(exclude={"credentials"}, exclude_unset=True)
-        if entry.spec.credentials is not None and entry.spec.credentials.client_id:
-            plain["credentials.client_id"] = entry.spec.credentials.client_id
-        for name, value in plain.items():
-            if any(secret in text for text in _strings(value) for secret in secrets):
-                message = (
-                    f"{name}: this value holds a secret (a client secret or {API_KEY_VARIABLE}); "
-                    "secrets go in credentials.client_secret only, never in a plain field"
-                )
-                found.append(entry.problem(message, *name.split(".")))
-    return found
-
-
-def _strings(value: object) -> Iterable[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield str(key)
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)

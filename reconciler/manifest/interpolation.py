@@ -1,13 +1,14 @@
-"""``${env:...}`` references in a manifest's plain fields, resolved before validation.
+"""References in a manifest, resolved (plain variables) or checked (secrets) before validation.
 
-A string field whose whole value is ``${env:NAME}`` or ``${env:NAME:-default}``
-takes the variable's value (the default when NAME is unset or empty, as in the
-shell; an empty default is allowed), so the resolved value is what validation
-checks. References work in string fields only (``enabled: ${env:X}`` is a
-problem), must be the whole value, and ``${file:...}`` is for
-``client_secret`` only. ``client_secret`` keeps its own rules: it stays a
-reference here (resolved into a ``Secret`` after validation), and never takes
-a default (that would be a literal secret).
+``credentials.client_secret`` takes ``${env:NAME}`` or ``${file:PATH}``
+only: it stays a reference here (checked against the policy from what is
+written) and is resolved into a ``Secret`` after validation. Every other
+string field may be ``${var:NAME}`` or ``${var:NAME:-default}``: the
+variable's value (the default when unset or empty, as in the shell), printed
+like a literal, so validation checks it. A secret reference anywhere else, a
+variable in the secret field, a reference inside other text or in a field
+that is not a string: each is a problem at the value. ``$${`` writes a
+literal ``${`` in a plain field.
 """
 
 from __future__ import annotations
@@ -22,21 +23,24 @@ from pydantic_core import ErrorDetails
 from reconciler.errors import Problem
 from reconciler.manifest.messages import Loc, label, problem_for, split, without_none
 from reconciler.manifest.references import (
-    ENV_REFERENCE,
-    REFERENCE,
     REFERENCE_START,
+    SECRET_KINDS,
+    VAR_KIND,
+    Reference,
     RefusedValue,
     Resolver,
-    unknown_kind,
 )
 from reconciler.models import Manifest
 from reconciler.yamlsource import Document, Node, describe_value
 
 _SECRET_FIELD = ("credentials", "client_secret")
+ESCAPE = "$${"
+"""Written in a plain field for a literal ``${`` (``$${vault:k}`` is the text ``${vault:k}``)."""
 
 
 class Interpolator:
-    """Resolves the ``${env:...}`` references of one file before validation.
+    """Resolves the ``${var:...}`` references of one file before validation, and checks
+    the secret references (``${env:}``, ``${file:}``) from what is written.
 
     Remembers, by location, which values came from a reference (for messages),
     which kept an unset reference as a stand-in, and where a problem was
@@ -116,81 +120,78 @@ class Interpolator:
 
     def _secret(self, value: str, loc: Loc) -> str:
         """A client_secret, left as written: resolved into a ``Secret`` after
-        validation; only a default, an unknown kind, or a reference the policy refuses, is
-        reported here."""
-        kind = unknown_kind(value)
-        if kind is not None:
-            self._report(
-                loc,
-                f"client_secret: unknown reference kind {describe_value(kind)}: "
-                "use ${env:NAME} or ${file:path}",
+        validation; a reference of another kind, or one the policy refuses, is reported
+        here, from what is written alone."""
+        reference = Reference.parse(value)
+        if reference is None:
+            return value  # a literal: validation explains how to write a reference
+        if reference.kind not in SECRET_KINDS:
+            hint = (
+                "a ${var:} value is printed, never a secret"
+                if reference.kind == VAR_KIND
+                else f"unknown reference kind {describe_value(reference.kind)}"
             )
+            self._report(loc, f"client_secret: {hint}: use ${{env:NAME}} or ${{file:path}}")
             return value
-        secret = ENV_REFERENCE.fullmatch(value)
-        if secret is not None and secret.group(2) is not None:
-            self._report(
-                loc,
-                "client_secret: a default (:-) is not allowed here: it would be a literal "
-                f"secret in the manifest; write ${{env:{secret.group(1)}}} and set the "
-                "variable, or use ${file:path}",
-            )
-            return value
-        refusal = self.resolver.secret_refusal(value, self.doc.file)
+        refusal = self.resolver.secret_refusal(reference, self.doc.file)
         if refusal is not None:
-            self._report(loc, f"client_secret: {value} {refusal}")
+            self._report(loc, f"client_secret: {reference.shown} {refusal}")
         return value
 
     def _plain(self, value: str, loc: Loc, annotation: Any) -> Any:
-        """A plain field's value: a reference's value if it is a usable one, else itself."""
+        """A plain field's value: a variable's value if it is a usable one, else itself."""
         field = label(split(loc)[1])
-        reference = REFERENCE.fullmatch(value)
-        kind = unknown_kind(value) if reference is None else None
-        if kind is not None:
-            self._report(
-                loc, f"{field}: unknown reference kind {describe_value(kind)}: use ${{env:NAME}}"
-            )
-            return value
+        if ESCAPE in value:
+            return self._escaped(value, loc, field)
+        reference = Reference.parse(value)
         if reference is None:
             if REFERENCE_START.search(value):
                 self._report(
                     loc,
-                    f"{field}: a reference must be the whole value ({field}: ${{env:NAME}}); "
+                    f"{field}: a reference must be the whole value ({field}: ${{var:NAME}}); "
                     "text around it is not interpolated",
                 )
+            return value
+        if reference.kind != VAR_KIND:
+            why = (
+                f"${{{reference.kind}:...}} references are secrets: they resolve in "
+                "credentials.client_secret only"
+                if reference.kind in SECRET_KINDS
+                else f"unknown reference kind {describe_value(reference.kind)}"
+            )
+            self._report(loc, f"{field}: {why}; a plain value may be ${{var:NAME}}")
             return value
         if not _is_text(annotation):
             self._report(
                 loc,
-                f"{field}: ${{env:...}} references work in string fields only; "
+                f"{field}: ${{var:...}} references work in string fields only; "
                 f"{field} takes {_expected_kind(annotation)}",
             )
             return value
-        if reference.group(1) == "file":
-            self._report(
-                loc,
-                f"{field}: ${{file:...}} references are for credentials.client_secret only; "
-                "use ${env:NAME} here",
-            )
-            return value
-        match = ENV_REFERENCE.fullmatch(value)
-        if match is None:
-            self._report(
-                loc,
-                f"{field}: {value}: not a valid environment variable name; "
-                "use letters, digits and _, not starting with a digit",
-            )
-            return value
-        name, default = match.groups()
-        return self._env(value, loc, field, name, default)
-
-    def _env(self, value: str, loc: Loc, field: str, name: str, default: str | None) -> str:
-        """``${env:name}`` or ``${env:name:-default}`` in the plain field ``field``."""
-        refusal = self.resolver.env_refusal(name)
+        refusal = self.resolver.var_refusal(reference)
         if refusal is not None:
             self._report(loc, f"{field}: {value} {refusal}")
             return value
+        return self._var(value, loc, field, reference)
+
+    def _escaped(self, value: str, loc: Loc, field: str) -> str:
+        """A value with ``$${``: each stands for a literal ``${`` (as in Terraform); a
+        reference beside one is a problem, as any reference inside other text."""
+        parts = value.split(ESCAPE)
+        if any(REFERENCE_START.search(part) for part in parts):
+            self._report(
+                loc,
+                f"{field}: a reference must be the whole value ({field}: ${{var:NAME}}); "
+                "text around it is not interpolated",
+            )
+            return value
+        return "${".join(parts)
+
+    def _var(self, value: str, loc: Loc, field: str, reference: Reference) -> str:
+        """``${var:name}`` or ``${var:name:-default}`` in the plain field ``field``."""
+        name, default = reference.name, reference.default
         try:
-            current = self.resolver.plain_env(name)
+            current = self.resolver.var(name)
         except RefusedValue as error:
             self._report(loc, f"{field}: {value}: {error}")
             return value

@@ -18,8 +18,8 @@ from reconciler.errors import ManifestError, Problem
 from reconciler.manifest import checks
 from reconciler.manifest.files import manifest_files
 from reconciler.manifest.manifestfile import IntegrationEntry, load_file
-from reconciler.manifest.references import Resolver
-from reconciler.models import SECRET_REFERENCE, Desired, DesiredIntegration
+from reconciler.manifest.references import Reference, Resolver
+from reconciler.models import Desired, DesiredIntegration
 from reconciler.policy import DEFAULT_POLICY, Policy
 from reconciler.secrets import Redactor, Secret
 
@@ -34,21 +34,22 @@ def load(
 ) -> Desired:
     """Load, validate and merge manifest files and directories into a ``Desired``.
 
-    ``policy`` (trusted) decides which ``${env:...}`` and ``${file:...}``
-    references the (untrusted) manifests may use and where custom providers
-    may point; every reference is checked from what is written before
-    anything is looked up. ``environ`` (default ``os.environ``) resolves
-    ``${env:...}`` references; ``redactor`` (if given) learns every value read
-    through a reference as soon as it is read, so that no later message or
-    output can show it.
-    With ``resolve_secrets=False`` (``validate --no-secrets``) client secrets
-    are only checked for syntax, while other references still resolve (they
-    are not secrets): one whose variable is unset and has no default keeps its
-    reference text as a stand-in, which passes fields that accept any text
-    (``client_id``, ``description``...); a field with a format of its own
-    (``slug``, ``ownership``, URLs) reports the unset variable, since it
-    cannot be checked without it. With ``resolve_secrets=True`` every unset
-    variable without a default is a problem at the value that names it.
+    ``policy`` (trusted) decides which references the (untrusted) manifests
+    may use (``${env:}`` / ``${file:}`` client secrets, ``${var:}`` plain
+    values) and where custom providers may point; every reference is checked
+    from what is written before anything is looked up. ``environ`` (default
+    ``os.environ``) gives the variables; ``redactor`` (if given) learns every
+    client secret as it is read, as a net under foreign text.
+    With ``resolve_secrets=False`` (``validate`` / ``plan --no-secrets``)
+    client secrets are checked against the policy but not read
+    (``Desired.secrets_resolved`` is False), while ``${var:}`` references
+    still resolve (they are not secrets): one whose variable is unset and has
+    no default keeps its reference text as a stand-in, which passes fields
+    that accept any text (``client_id``, ``description``...); a field with a
+    format of its own (``slug``, ``ownership``, URLs) reports the unset
+    variable, since it cannot be checked without it. With
+    ``resolve_secrets=True`` every unset variable without a default is a
+    problem at the value that names it.
     """
     # The documents built here hold no reference cycles, yet a large manifest
     # makes the cyclic collector rescan them again and again (half the time
@@ -90,13 +91,13 @@ def _load(
             continue
         secret = _resolve_secret(entry, resolver, problems) if resolve_secrets else None
         integrations.append(DesiredIntegration(entry.spec, entry.source, secret))
-    problems.extend(checks.exposed_secrets(entries, integrations, resolver.environ))
     if problems:
         raise ManifestError(problems)
     return Desired(
         integrations=tuple(integrations),
         settings=settings,
         files=tuple(file.doc.file for file in files),
+        secrets_resolved=resolve_secrets,
     )
 
 
@@ -111,19 +112,15 @@ def _resolve_secret(
     credentials = entry.spec.credentials
     if credentials is None or credentials.client_secret is None:
         return None
-    reference = credentials.client_secret
-    match = SECRET_REFERENCE.fullmatch(reference)
-    assert match is not None, "validated by the Credentials model"
-    scheme, target = match.groups()
-    if scheme == "env" and ":-" in target:
-        return None  # a default: already reported while interpolating
+    reference = Reference.parse(credentials.client_secret)
+    assert reference is not None, "validated by the Credentials model"
     if resolver.secret_refusal(reference, entry.doc.file) is not None:
-        return None
-    if scheme == "env":
-        secret, failure = resolver.secret_env(target)
+        return None  # reported while interpolating: never looked up
+    if reference.kind == "env":
+        secret, failure = resolver.secret_env(reference.name)
     else:
-        secret, failure = resolver.secret_file(entry.doc.file, target)
+        secret, failure = resolver.secret_file(entry.doc.file, reference.body)
     if failure is not None:
-        message = f"client_secret: {reference}: {failure}"
+        message = f"client_secret: {reference.written}: {failure}"
         problems.append(entry.problem(message, "credentials", "client_secret"))
     return secret

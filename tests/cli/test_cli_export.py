@@ -183,7 +183,7 @@ def test_export_warns_about_variables_the_policy_refuses(
     assert "github (user): ${env:RECONCILER_GITHUB_CLIENT_SECRET} is not allowed by policy" in (
         warning
     )
-    assert "(allowed: GITHUB_*)" in warning
+    assert "(references.env: GITHUB_*)" in warning
     assert "Warning" not in invoke(app, "export").stderr  # the default policy allows it
 
 

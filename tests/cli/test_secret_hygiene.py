@@ -33,6 +33,12 @@ integrations:
       client_id: slack-id
       client_secret: ${file:slack.secret}
 """
+# ${file:} secrets need a policy naming their directory (the default allows none)
+POLICY = """\
+version: 1
+references:
+  files: ["../*.secret"]
+"""
 SEED = [
     {
         "provider": "slack",
@@ -78,6 +84,8 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     Path("integrations.yaml").write_text(MANIFEST)
     Path("slack.secret").write_text(FILE_SECRET + "\n")
+    Path("ci").mkdir()
+    Path("ci/policy.yaml").write_text(POLICY)
     return tmp_path
 
 
@@ -87,8 +95,10 @@ def run_cli(transport: httpx.AsyncBaseTransport | None, *args: str) -> Result:
         *args,
         transport=transport,
         WORKOS_API_KEY=CANARY_API_KEY,
+        RECONCILER_POLICY="ci/policy.yaml",
         RECONCILER_GITHUB_SECRET=SECRET,
         RECONCILER_COPY_OF_THE_KEY=CANARY_API_KEY,
+        RECONCILER_VAR_COPY_OF_THE_KEY=CANARY_API_KEY,
     )
 
 
@@ -150,16 +160,50 @@ def test_json_results_hold_no_secret(workdir: Path) -> None:
     assert_clean(result.stdout)
 
 
+SECRETS_ONLY = (
+    "references are secrets: they resolve in credentials.client_secret only; "
+    "a plain value may be ${var:NAME}"
+)
+
+
 @pytest.mark.parametrize(
-    ("field", "value"),
+    ("field", "value", "expected"),
     [
-        ("description", "${env:RECONCILER_GITHUB_SECRET}"),
-        ("scopes", "[repo, '${env:RECONCILER_GITHUB_SECRET}']"),
-        ("description", "${env:RECONCILER_COPY_OF_THE_KEY}"),
+        (
+            "description",
+            "${env:RECONCILER_GITHUB_SECRET}",
+            f"integrations.yaml:6:18: description: ${{env:...}} {SECRETS_ONLY}",
+        ),
+        (
+            "scopes",
+            "[repo, '${env:RECONCILER_GITHUB_SECRET}']",
+            f"integrations.yaml:6:20: scopes[1]: ${{env:...}} {SECRETS_ONLY}",
+        ),
+        (
+            "description",
+            "${env:RECONCILER_COPY_OF_THE_KEY}",
+            f"integrations.yaml:6:18: description: ${{env:...}} {SECRETS_ONLY}",
+        ),
+        (
+            "description",
+            "${file:slack.secret}",
+            f"integrations.yaml:6:18: description: ${{file:...}} {SECRETS_ONLY}",
+        ),
+        (
+            "description",
+            "${var:RECONCILER_GITHUB_SECRET}",
+            "(references.vars: RECONCILER_VAR_*)",
+        ),
+        (
+            "description",
+            "${var:RECONCILER_VAR_COPY_OF_THE_KEY}",
+            "integrations.yaml:6:18: description: ${var:RECONCILER_VAR_COPY_OF_THE_KEY}: "
+            "the value contains the API key (WORKOS_API_KEY); refused",
+        ),
     ],
 )
 def test_a_secret_in_a_plain_field_is_refused_before_any_request(
-    workdir: Path, field: str, value: str
+    workdir: Path, field: str, value: str, expected: str
 ) -> None:
     Path("integrations.yaml").write_text(
         MANIFEST.replace("    description: GitHub\n", f"    {field}: {value}\n")
@@ -168,11 +212,6 @@ def test_a_secret_in_a_plain_field_is_refused_before_any_request(
     for args in (["validate"], ["plan"], ["plan", "--format", "json"], ["apply", "--yes"]):
         result = run_cli(httpx.ASGITransport(app=app), *args)
         assert result.exit_code == 1, result.output
-        expected = (
-            "the value is the API key (WORKOS_API_KEY); refused"
-            if "KEY" in value
-            else f"{field}: this value holds a secret"
-        )
         assert expected in result.stderr
         assert_clean(result.output)
     by_method = run_stats(app)

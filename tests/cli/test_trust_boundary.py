@@ -13,7 +13,6 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +97,27 @@ GITHUB = """\
 # --- references the policy does not allow ------------------------------------------------
 
 
+SECRETS_ONLY = (
+    "references are secrets: they resolve in credentials.client_secret only; "
+    "a plain value may be ${var:NAME}"
+)
+FILES_REFUSED = (
+    "is not allowed by the default policy (references.files: no file; a policy file "
+    "names the directories ${file:} may read)"
+)
+
+
+def _plain_field_refusal(reference: str) -> str:
+    """What a plain field holding ``reference`` is told: a secret reference is never read
+    there; a variable is judged by its name against references.vars."""
+    if not reference.startswith("${var:"):
+        return f"{reference.split(':')[0]}:...}} {SECRETS_ONLY}"
+    name = reference.removeprefix("${var:").split(":")[0].rstrip("}")
+    if name == "WORKOS_API_KEY":
+        return f"{reference} is never resolvable: WORKOS_API_KEY is the API key"
+    return f"{reference} is not allowed by the default policy (references.vars: RECONCILER_VAR_*)"
+
+
 @pytest.mark.parametrize(
     "reference",
     [
@@ -105,6 +125,11 @@ GITHUB = """\
         "${env:GITHUB_TOKEN}",
         "${env:AWS_SECRET_ACCESS_KEY:-fallback}",
         "${env:WORKOS_API_KEY}",
+        "${env:RECONCILER_GITHUB_CLIENT_SECRET}",
+        "${var:AWS_SECRET_ACCESS_KEY}",
+        "${var:AWS_SECRET_ACCESS_KEY:-fallback}",
+        "${var:WORKOS_API_KEY}",
+        "${var:RECONCILER_GITHUB_CLIENT_SECRET}",
     ],
 )
 @pytest.mark.parametrize("command", ["plan", "markdown", "out", "validate", "no-secrets"])
@@ -122,12 +147,7 @@ def test_a_plain_field_cannot_print_a_ci_variable(
     }[command]
     result = _cli(app, *args, GITHUB_ACTIONS="true", GITHUB_STEP_SUMMARY=str(summary))
     assert result.exit_code == 1, result.output
-    name = reference.removeprefix("${env:").split(":")[0].rstrip("}")
-    expected = f"integrations.yaml:4:18: description: {reference} " + (
-        "is never resolvable: WORKOS_API_KEY is the API key"
-        if name == "WORKOS_API_KEY"
-        else "is not allowed by the default policy (allowed: RECONCILER_*)"
-    )
+    expected = f"integrations.yaml:4:18: description: {_plain_field_refusal(reference)}"
     assert expected in result.stderr
     assert "::error file=integrations.yaml,line=4,col=18" in result.stderr
     assert not Path("plan.json").exists()
@@ -135,8 +155,11 @@ def test_a_plain_field_cannot_print_a_ci_variable(
     assert _requests(app) == 0
 
 
-def test_the_refusal_is_the_same_whether_or_not_the_variable_is_set(app: FastAPI) -> None:
-    _manifest("  - slug: github\n    description: ${env:AWS_SECRET_ACCESS_KEY}\n")
+@pytest.mark.parametrize("kind", ["env", "var"])
+def test_the_refusal_is_the_same_whether_or_not_the_variable_is_set(
+    app: FastAPI, kind: str
+) -> None:
+    _manifest(f"  - slug: github\n    description: ${{{kind}:AWS_SECRET_ACCESS_KEY}}\n")
     set_ = _cli(app, "plan")
     unset = _cli(app, "plan", AWS_SECRET_ACCESS_KEY="")
     del_env = invoke(app, "plan", WORKOS_API_KEY=KEY_CANARY)
@@ -144,39 +167,77 @@ def test_the_refusal_is_the_same_whether_or_not_the_variable_is_set(app: FastAPI
     assert set_.stderr == unset.stderr == del_env.stderr
 
 
+@pytest.mark.parametrize(
+    "name", ["AWS_SECRET_ACCESS_KEY", "1PASSWORD_TOKEN", "deploy-token", "RECONCILER-TOKEN"]
+)
+def test_every_secret_name_goes_through_the_allowlist_whatever_its_shape(
+    app: FastAPI, name: str
+) -> None:
+    """A client_secret's variable is judged by the policy before any lookup, whatever its
+    name looks like: set or unset, the answer is the same and nothing is sent."""
+    _manifest(GITHUB.replace("RECONCILER_GITHUB_CLIENT_SECRET", name))
+    set_ = _cli(app, "plan", **{name: SECRET_CANARY})
+    unset = _cli(app, "plan")
+    assert set_.exit_code == unset.exit_code == 1
+    assert set_.stderr == unset.stderr
+    assert (
+        f"integrations.yaml:7:22: client_secret: ${{env:{name}}} is not allowed by the "
+        "default policy (references.env: RECONCILER_*)" in set_.stderr
+    )
+    _canaries_absent(set_.stdout, set_.stderr)
+    assert _requests(app) == 0
+
+
+@pytest.mark.parametrize(
+    "holding",
+    [KEY_CANARY, f"WORKOS_API_KEY={KEY_CANARY}", f"prefix-{KEY_CANARY.upper()}-suffix"],
+    ids=["equal", "contained", "upper-cased"],
+)
 @pytest.mark.parametrize("field", ["client_secret", "client_id"])
-def test_the_api_key_is_never_a_client_secret_or_field(app: FastAPI, field: str) -> None:
+def test_the_api_key_is_never_a_client_secret_or_field(
+    app: FastAPI, field: str, holding: str
+) -> None:
     """Even under a policy that allows every variable, WORKOS_API_KEY is not resolvable,
-    and a variable holding the key's value is refused whatever its name."""
-    Path("policy.yaml").write_text("version: 1\nreferences:\n  env: ['*']\n")
+    and a variable holding the key (whole, inside, in any case) is refused whatever its
+    name: as a secret (${env:}) or as a plain value (${var:})."""
+    Path("policy.yaml").write_text("version: 1\nreferences:\n  env: ['*']\n  vars: ['*']\n")
     for variable in ("WORKOS_API_KEY", "RECONCILER_INNOCENT"):
         secret = "${env:RECONCILER_GITHUB_CLIENT_SECRET}"
         client_id = "Iv1.abc"
         if field == "client_secret":
             secret = f"${{env:{variable}}}"
         else:
-            client_id = f"${{env:{variable}}}"
+            client_id = f"${{var:{variable}}}"
         _manifest(
             "  - slug: github\n    credentials:\n      type: custom\n"
             f"      client_id: {client_id}\n      client_secret: {secret}\n"
         )
-        result = _cli(app, "plan", "--policy", "policy.yaml", RECONCILER_INNOCENT=KEY_CANARY)
+        result = _cli(app, "plan", "--policy", "policy.yaml", RECONCILER_INNOCENT=holding)
         assert result.exit_code == 1, result.output
         if variable == "WORKOS_API_KEY":
             assert "is never resolvable: WORKOS_API_KEY is the API key" in result.stderr
         else:
-            assert "the value is the API key (WORKOS_API_KEY); refused" in result.stderr
+            assert "the value contains the API key (WORKOS_API_KEY); refused" in result.stderr
         _canaries_absent(result.stdout, result.stderr)
     assert _requests(app) == 0
 
 
-def test_a_custom_environment_guard_cannot_print_the_key(app: FastAPI) -> None:
+@pytest.mark.parametrize(
+    ("reference", "expected"),
+    [
+        ("${env:WORKOS_API_KEY}", f"environment: ${{env:...}} {SECRETS_ONLY}"),
+        ("${var:WORKOS_API_KEY}", "environment: ${var:WORKOS_API_KEY} is never resolvable"),
+    ],
+)
+def test_a_custom_environment_guard_cannot_print_the_key(
+    app: FastAPI, reference: str, expected: str
+) -> None:
     Path("integrations.yaml").write_text(
-        "version: 1\nsettings:\n  environment: ${env:WORKOS_API_KEY}\nintegrations: []\n"
+        f"version: 1\nsettings:\n  environment: {reference}\nintegrations: []\n"
     )
     result = _cli(app, "plan", "--environment", "production")
     assert result.exit_code == 1
-    assert "environment: ${env:WORKOS_API_KEY} is never resolvable" in result.stderr
+    assert f"integrations.yaml:3:16: {expected}" in result.stderr
     _canaries_absent(result.stdout, result.stderr)
     assert _requests(app) == 0
 
@@ -184,39 +245,43 @@ def test_a_custom_environment_guard_cannot_print_the_key(app: FastAPI) -> None:
 def test_a_value_read_through_a_reference_is_never_echoed_in_an_error(app: FastAPI) -> None:
     """An allowed variable with a wrong value: the error names the reference, not the value,
     in the message and in the GitHub annotation alike."""
-    _manifest("  - slug: ${env:RECONCILER_SLUG}\n    ownership: ${env:RECONCILER_OWNER}\n")
+    _manifest("  - slug: ${var:RECONCILER_VAR_SLUG}\n    ownership: ${var:RECONCILER_VAR_OWNER}\n")
     result = _cli(
         app,
         "plan",
         GITHUB_ACTIONS="true",
-        RECONCILER_SLUG="Not A Slug " + CI_CANARY,
-        RECONCILER_OWNER=CI_CANARY,
+        RECONCILER_VAR_SLUG="Not A Slug " + CI_CANARY,
+        RECONCILER_VAR_OWNER=CI_CANARY,
     )
     assert result.exit_code == 1
     assert (
         "integrations.yaml:3:11: slug: a string is not a valid slug; use 1 to 64 lowercase "
         "letters, digits, '-' or '_', starting and ending with a letter or digit "
-        "(from ${env:RECONCILER_SLUG})" in result.stderr
+        "(from ${var:RECONCILER_VAR_SLUG})" in result.stderr
     )
     assert (
         "integrations.yaml:4:16: ownership: expected 'user' or 'organization', got a string "
-        "(from ${env:RECONCILER_OWNER})" in result.stderr
+        "(from ${var:RECONCILER_VAR_OWNER})" in result.stderr
     )
     assert "::error file=integrations.yaml,line=3,col=11" in result.stderr
     _canaries_absent(result.stdout, result.stderr)
     assert _requests(app) == 0
 
 
-def test_plain_values_from_references_are_redacted_in_every_format(
+PLAIN_VALUE = "plain-description-from-ci-Mn34"
+
+
+def test_plain_variables_are_printed_like_literals_in_every_format(
     app: FastAPI, workdir: Path
 ) -> None:
-    """An allowed variable a manifest puts in a plain field is sent (that is its job) but
-    never shown: the plan, the Markdown, the step summary and the saved plan all redact it,
-    and the saved plan still applies (its checks compare values, not redacted text)."""
-    _manifest(GITHUB + "    description: ${env:RECONCILER_DESCRIPTION}\n")
+    """A ${var:} value is no secret: it is sent and shown as written in the plan, the
+    Markdown, the step summary and the saved plan (never redacted, so the output can't
+    depend on it being one), while the client secret beside it shows its last 4 only;
+    the saved plan still applies."""
+    _manifest(GITHUB + "    description: ${var:RECONCILER_VAR_DESCRIPTION}\n")
     summary = workdir / "summary.md"
     env = {
-        "RECONCILER_DESCRIPTION": CI_CANARY,
+        "RECONCILER_VAR_DESCRIPTION": PLAIN_VALUE,
         "GITHUB_ACTIONS": "true",
         "GITHUB_STEP_SUMMARY": str(summary),
     }
@@ -224,8 +289,10 @@ def test_plain_values_from_references_are_redacted_in_every_format(
     for output_format in ("text", "json", "markdown"):
         result = _cli(app, "plan", "--format", output_format, "--out", "plan.json", **env)
         assert result.exit_code == 0, result.output
-        assert "(redacted)" in result.stdout
+        assert PLAIN_VALUE in result.stdout
+        assert "(redacted)" not in result.output
         outputs += _every_output(result, workdir)
+    assert PLAIN_VALUE in summary.read_text()
     _canaries_absent(*outputs)
     applied = _cli(app, "apply", "--plan", "plan.json", **env)
     assert applied.exit_code == 0, applied.output
@@ -244,43 +311,74 @@ def _secret_file_manifest(target: str) -> None:
     )
 
 
-def test_file_references_outside_the_manifest_tree_are_refused_alike(
-    app: FastAPI, workdir: Path, tmp_path: Path
+SECRETS_POLICY = "version: 1\nreferences:\n  files: ['../secrets/*.txt']\n"
+
+
+@pytest.mark.parametrize("policy", ["default", "secrets-root"])
+def test_file_references_outside_the_policy_roots_are_refused_alike(
+    app: FastAPI, workdir: Path, tmp_path: Path, policy: str
 ) -> None:
-    """An existing file and a missing one outside the tree, a symlink out of it, and
-    /proc/self/environ: one message each, the same but for the path as written."""
+    """An existing file and a missing one outside the roots, a symlink out of them, and
+    /proc/self/environ: one message each, the same but for the path as written. The
+    default policy has no root at all: a file beside the manifest is refused alike."""
     outside = tmp_path / "outside-secret.txt"
     outside.write_text(CI_CANARY)
-    Path("link.txt").symlink_to(outside)
-    Path("dangling.txt").symlink_to(tmp_path / "does-not-exist.txt")
-    messages = {}
-    for target in (
+    Path("secrets").mkdir()
+    Path("ci").mkdir()
+    Path("ci/policy.yaml").write_text(SECRETS_POLICY)
+    Path("secrets/link.txt").symlink_to(outside)
+    Path("secrets/dangling.txt").symlink_to(tmp_path / "does-not-exist.txt")
+    Path("beside.txt").write_text(CI_CANARY)
+    Path("secrets/github.txt").write_text(CI_CANARY)
+    targets = [
         "../outside-secret.txt",
         "../does-not-exist.txt",
-        "link.txt",
-        "dangling.txt",
+        "secrets/link.txt",
+        "secrets/dangling.txt",
         "/proc/self/environ",
         "../../../../etc/shadow",
-    ):
+        "beside.txt",
+    ]
+    args = ["plan"]
+    if policy == "default":
+        targets.append("secrets/github.txt")  # inside the tree: no root either
+        refusal = FILES_REFUSED
+    else:
+        args += ["--policy", "ci/policy.yaml"]
+        refusal = (
+            "is not allowed by policy ci/policy.yaml (references.files: ../secrets/*.txt, "
+            "relative to the policy file)"
+        )
+    messages = {}
+    for target in targets:
         _secret_file_manifest(target)
-        result = _cli(app, "plan")
+        result = _cli(app, *args)
         assert result.exit_code == 1, result.output
         _canaries_absent(result.stdout, result.stderr)
         messages[target] = result.stderr.replace(target, "PATH")
     assert len(set(messages.values())) == 1, messages
     (message,) = set(messages.values())
-    assert (
-        "integrations.yaml:7:22: client_secret: ${file:PATH} is not allowed by the default "
-        "policy (allowed: files inside the manifest's directory)" in message
-    )
+    assert f"integrations.yaml:7:22: client_secret: ${{file:PATH}} {refusal}" in message
     assert _requests(app) == 0
 
 
-def test_a_file_inside_the_tree_is_read(app: FastAPI) -> None:
+def test_a_file_inside_the_tree_is_read_only_under_a_policy_naming_it(app: FastAPI) -> None:
+    """A file a pull request can add beside its manifest is no secret: the default policy
+    refuses it before reading; a policy naming its directory lets it be read."""
     Path("secrets").mkdir()
     Path("secrets/github.txt").write_text(SECRET_CANARY + "\n")
+    Path("ci").mkdir()
+    Path("ci/policy.yaml").write_text(SECRETS_POLICY)
     _secret_file_manifest("secrets/github.txt")
-    result = _cli(app, "apply", "--yes")
+    refused = _cli(app, "apply", "--yes")
+    assert refused.exit_code == 1, refused.output
+    assert (
+        f"integrations.yaml:7:22: client_secret: ${{file:secrets/github.txt}} {FILES_REFUSED}"
+        in refused.stderr
+    )
+    _canaries_absent(refused.stdout, refused.stderr)
+    assert _requests(app) == 0
+    result = _cli(app, "apply", "--yes", "--policy", "ci/policy.yaml")
     assert result.exit_code == 0, result.output
     _canaries_absent(result.stdout, result.stderr)
 
@@ -441,12 +539,22 @@ def test_prune_is_refused_where_the_policy_forbids_it() -> None:
 
 def test_a_policy_is_never_discovered_beside_the_manifests(app: FastAPI) -> None:
     """A pull request that adds its own policy next to its manifest changes nothing."""
-    Path("reconciler-policy.yaml").write_text("version: 1\nreferences:\n  env: ['*']\n")
-    Path("policy.yaml").write_text("version: 1\nreferences:\n  env: ['*']\n")
-    _manifest("  - slug: github\n    description: ${env:AWS_SECRET_ACCESS_KEY}\n")
+    everything = "version: 1\nreferences:\n  env: ['*']\n  vars: ['*']\n  files: ['*']\n"
+    Path("reconciler-policy.yaml").write_text(everything)
+    Path("policy.yaml").write_text(everything)
+    Path("token.txt").write_text(CI_CANARY)
+    _manifest(
+        "  - slug: github\n    description: ${var:AWS_SECRET_ACCESS_KEY}\n"
+        "    credentials:\n      type: custom\n      client_id: Iv1.abc\n"
+        "      client_secret: ${env:AWS_SECRET_ACCESS_KEY}\n"
+        "  - slug: slack\n    credentials:\n      type: custom\n      client_id: Iv1.abc\n"
+        "      client_secret: ${file:token.txt}\n"
+    )
     result = _cli(app, "plan")
     assert result.exit_code == 1
-    assert "not allowed by the default policy" in result.stderr
+    assert result.stderr.count("not allowed by the default policy") == 3, result.stderr
+    _canaries_absent(result.stdout, result.stderr)
+    assert _requests(app) == 0
 
 
 def test_a_broken_policy_file_is_a_clear_error(app: FastAPI) -> None:
@@ -522,11 +630,15 @@ def test_saved_plan_digests_cannot_be_tested_offline(app: FastAPI) -> None:
     _canaries_absent(Path("plan.json").read_text())
 
 
-def test_the_api_key_is_registered_before_the_manifest_is_read(app: FastAPI) -> None:
-    """A manifest error that would echo the key (a repeated key's text, say) can't show it."""
-    key_tail = KEY_CANARY.removeprefix("sk_test_")
-    Path("integrations.yaml").write_text(f"version: 1\n{key_tail}: 1\n")
-    result = _cli(app, "validate")
-    assert result.exit_code == 1
-    _canaries_absent(result.stdout, result.stderr)
-    assert os.environ.get("WORKOS_API_KEY") != KEY_CANARY  # the test never leaked it here
+def test_a_manifest_quoting_the_api_key_gets_the_same_answer_whatever_the_key(
+    app: FastAPI,
+) -> None:
+    """A manifest's own text is shown as written, whether or not it equals the API key:
+    an output filter that hid it would tell a pull request that its guess is right."""
+    Path("integrations.yaml").write_text(f"version: 1\n{KEY_CANARY}: 1\n")
+    results = [
+        _cli(app, "validate", WORKOS_API_KEY=key) for key in (KEY_CANARY, "sk_test_anotherKey9")
+    ]
+    assert all(result.exit_code == 1 for result in results)
+    assert results[0].stderr == results[1].stderr
+    assert f"unknown key '{KEY_CANARY}'" in results[0].stderr

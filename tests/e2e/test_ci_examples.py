@@ -12,7 +12,10 @@ that run on node24 (actionlint checks them too: tests/e2e/test_actionlint.py).
 
 The examples also follow the trust model (the manifest is untrusted, the
 policy file is not): shipped manifests read only what the default policy
-allows, the example policy allows what the production manifests read, the
+allows (their ${file:} secrets, what the demo's policy allows), secrets
+(``${env:}``, ``${file:}``) only in client_secret and plain values as
+``${var:}``, the example policy allows what the production manifests read
+and prints no secret's name, the
 plan jobs get a plan key and only the variables the policy allows, every
 command runs under the policy, which CODEOWNERS covers, and apply runs from
 the default branch with the production key behind a protected environment.
@@ -36,7 +39,7 @@ import yaml
 from reconciler.cli import cli
 from reconciler.errors import ManifestError
 from reconciler.manifest import load
-from reconciler.policy import load_policy
+from reconciler.policy import DEFAULT_POLICY, load_policy
 from reconciler.yamlsource import parse
 from tests.e2e.test_action import DISTRIBUTION, make_fakes, run_action, substitute
 
@@ -46,12 +49,14 @@ GITLAB = ROOT / "examples" / "ci" / "gitlab-ci.yml"
 HOOKS = ROOT / ".pre-commit-hooks.yaml"
 EXAMPLES = ROOT / "examples"
 POLICY = EXAMPLES / "ci" / "reconciler-policy.yaml"
+DEMO_POLICY = EXAMPLES / "demo-policy.yaml"
 CODEOWNERS = EXAMPLES / "ci" / "CODEOWNERS"
 PRODUCTION_MANIFESTS = (
     EXAMPLES / "environments" / "base",
     EXAMPLES / "environments" / "production",
 )
 DEFAULT_ENV_GLOBS = ["RECONCILER_*"]
+DEFAULT_VAR_GLOBS = ["RECONCILER_VAR_*"]
 EXPECTED_SOON = {"--out", "--plan", "--environment"}
 EXPECTED_SOON_VALUES = {("--format", "markdown")}
 _SEPARATORS = {";", "&&", "||", "|", "&", "(", ")", "$("}
@@ -308,6 +313,7 @@ def test_pre_commit_hook() -> None:
 # --- the trust model ----------------------------------------------------------------
 
 _ENV_REFERENCE = re.compile(r"\$\{env:([^}:]*)(?::-([^}]*))?\}")
+_VAR_REFERENCE = re.compile(r"\$\{var:([^}:]*)(?::-([^}]*))?\}")
 _FILE_REFERENCE = re.compile(r"\$\{file:([^}]*)\}")
 _RUNS_RECONCILER = re.compile(r"(?:^|[\s;&|(])reconciler\s+(?:validate|plan|apply|export)\b")
 _URL_KEYS = ("authorization_url", "token_url", "refresh_token_url")
@@ -334,18 +340,28 @@ def _manifests(*roots: Path) -> list[Path]:
     return found
 
 
-def _env_names(*roots: Path) -> set[str]:
+def _names(reference: re.Pattern[str], *roots: Path) -> set[str]:
     return {
         match.group(1)
         for path in _manifests(*roots)
         for _, text in _strings(_load(path))
-        for match in _ENV_REFERENCE.finditer(text)
+        for match in reference.finditer(text)
     }
+
+
+def _env_names(*roots: Path) -> set[str]:
+    """The variables ``${env:}`` client secrets read."""
+    return _names(_ENV_REFERENCE, *roots)
+
+
+def _var_names(*roots: Path) -> set[str]:
+    """The variables ``${var:}`` plain values read (printed)."""
+    return _names(_VAR_REFERENCE, *roots)
 
 
 def _unset_value(text: str) -> str:
     """A field's value when its variable is unset: a reference's default, or the text."""
-    match = _ENV_REFERENCE.fullmatch(text)
+    match = _VAR_REFERENCE.fullmatch(text)
     return text if match is None else match.group(2) or ""
 
 
@@ -355,6 +371,11 @@ def _allowed(name: str, globs: list[str]) -> bool:
 
 def _env_globs(policy: dict[str, Any]) -> list[str]:
     globs: list[str] = policy.get("references", {}).get("env", DEFAULT_ENV_GLOBS)
+    return globs
+
+
+def _var_globs(policy: dict[str, Any]) -> list[str]:
+    globs: list[str] = policy.get("references", {}).get("vars", DEFAULT_VAR_GLOBS)
     return globs
 
 
@@ -410,20 +431,29 @@ def _under_policy(arguments: list[str], environment: dict[str, Any]) -> bool:
 
 
 def test_shipped_manifests_follow_the_default_policy() -> None:
-    """Every example reads only ``RECONCILER_*`` variables and files in its own tree."""
+    """Every example reads only ``RECONCILER_*`` secrets and ``RECONCILER_VAR_*`` plain
+    values, secrets in client_secret only; its ``${file:}`` secrets lie in its own tree,
+    which the default policy refuses and the demo's policy allows."""
     manifests = _manifests(EXAMPLES / "integrations.yaml", EXAMPLES / "environments")
     assert len(manifests) == 6
-    names = _env_names(*manifests)
+    names, variables = _env_names(*manifests), _var_names(*manifests)
     assert names, "the examples show ${env:} references"
+    assert variables, "the examples show ${var:} references"
     assert all(_allowed(name, DEFAULT_ENV_GLOBS) for name in names), sorted(names)
+    assert all(_allowed(name, DEFAULT_VAR_GLOBS) for name in variables), sorted(variables)
+    demo = load_policy(DEMO_POLICY)
     files = 0
     for manifest in manifests:
-        for _, text in _strings(_load(manifest)):
+        for key, text in _strings(_load(manifest)):
+            secret = _ENV_REFERENCE.search(text) or _FILE_REFERENCE.search(text)
+            assert (key == "client_secret") == bool(secret), f"{manifest}: {key}: {text}"
             for match in _FILE_REFERENCE.finditer(text):
                 files += 1
                 real = os.path.realpath(manifest.parent / match.group(1))
                 assert real.startswith(str(manifest.parent.resolve()) + os.sep), match.group(0)
                 assert Path(real).is_file(), match.group(0)
+                assert DEFAULT_POLICY.file_refusal(real) is not None, match.group(0)
+                assert demo.file_refusal(real) is None, match.group(0)
     assert files, "the examples show a ${file:} reference"
 
 
@@ -431,8 +461,12 @@ def test_the_demo_sets_what_the_example_reads() -> None:
     demo = (EXAMPLES / "demo.sh").read_text(encoding="utf-8")
     exported = set(re.findall(r"^export ([A-Z_][A-Z0-9_]*)=", demo, re.MULTILINE))
     assert _env_names(EXAMPLES / "integrations.yaml") <= exported
+    assert _var_names(EXAMPLES / "integrations.yaml") <= exported
     for_manifests = {name for name in exported if not name.startswith("WORKOS_")}
     assert for_manifests and all(_allowed(name, DEFAULT_ENV_GLOBS) for name in for_manifests)
+    # its ${file:} secret needs a policy: the demo's, named as the tool reads it
+    policy = re.search(r"^export RECONCILER_POLICY=(\S+)$", demo, re.MULTILINE)
+    assert policy is not None and ROOT / policy.group(1) == DEMO_POLICY
 
 
 def test_example_policy_format() -> None:
@@ -442,10 +476,17 @@ def test_example_policy_format() -> None:
     assert policy["version"] == 1 and policy["version"] is not True
     assert policy["environment"] == "production"
     references, safety = policy["references"], policy["safety"]
-    assert set(references) <= {"env", "files"}
-    assert all(re.fullmatch(r"[A-Za-z0-9_*?]+", glob) for glob in references["env"])
-    assert not any(fnmatchcase("WORKOS_API_KEY", glob) for glob in references["env"])
+    assert set(references) <= {"env", "vars", "files"}
+    for key in ("env", "vars"):
+        assert all(re.fullmatch(r"[A-Za-z0-9_*?]+", glob) for glob in references[key])
+        assert not any(fnmatchcase("WORKOS_API_KEY", glob) for glob in references[key])
     assert all(glob.startswith("RECONCILER_") for glob in references["env"])
+    assert all(glob.startswith("RECONCILER_VAR_") for glob in references["vars"])
+    # a ${var:} value is printed: no secret's name may match a vars glob
+    secrets = _env_names(*PRODUCTION_MANIFESTS) | set(references["env"])
+    assert not any(fnmatchcase(name, glob) for name in secrets for glob in references["vars"]), (
+        "a plain variable could print a secret"
+    )
     assert isinstance(references["files"], list)
     assert all(pattern.startswith("https://") for pattern in policy["custom_provider_urls"])
     assert set(safety) <= {"protect", "allow_prune", "max_delete_fraction"}
@@ -466,9 +507,12 @@ def test_example_policy_loads_and_admits_the_production_manifests() -> None:
     assert loaded.environment == "production"
     assert loaded.env_refusal("WORKOS_API_KEY") is not None
     assert loaded.env_refusal("AWS_SECRET_ACCESS_KEY") is not None
-    environ = {name: f"{name.lower()}-0001" for name in _env_names(*PRODUCTION_MANIFESTS)}
-    environ.pop("RECONCILER_ACME_CRM_AUTHORIZATION_URL")  # unset in production: the defaults
-    environ.pop("RECONCILER_ACME_CRM_TOKEN_URL")
+    for name in _env_names(*PRODUCTION_MANIFESTS):
+        assert loaded.var_refusal(name) is not None, f"{name} could be printed"
+    names = _env_names(*PRODUCTION_MANIFESTS) | _var_names(*PRODUCTION_MANIFESTS)
+    environ = {name: f"{name.lower()}-0001" for name in names}
+    environ.pop("RECONCILER_VAR_ACME_CRM_AUTHORIZATION_URL")  # unset in production: defaults
+    environ.pop("RECONCILER_VAR_ACME_CRM_TOKEN_URL")
     desired = load(list(PRODUCTION_MANIFESTS), policy=loaded, environ=environ)
     assert desired.settings.environment == loaded.environment
     elsewhere = "https://crm.evil.example/oauth/token"
@@ -476,7 +520,7 @@ def test_example_policy_loads_and_admits_the_production_manifests() -> None:
         load(
             list(PRODUCTION_MANIFESTS),
             policy=loaded,
-            environ={**environ, "RECONCILER_ACME_CRM_TOKEN_URL": elsewhere},
+            environ={**environ, "RECONCILER_VAR_ACME_CRM_TOKEN_URL": elsewhere},
         )
     assert elsewhere not in str(refused.value), "a referenced value is never echoed"
 
@@ -486,6 +530,9 @@ def test_example_policy_allows_what_production_reads() -> None:
     globs = _env_globs(policy)
     names = _env_names(*PRODUCTION_MANIFESTS)
     assert names and all(_allowed(name, globs) for name in names), sorted(names)
+    var_globs = _var_globs(policy)
+    variables = _var_names(*PRODUCTION_MANIFESTS)
+    assert variables and all(_allowed(name, var_globs) for name in variables), sorted(variables)
     urls = [
         _unset_value(text)
         for path in _manifests(*PRODUCTION_MANIFESTS)
@@ -536,6 +583,7 @@ def test_codeowners_example_covers_the_trusted_paths() -> None:
 def test_github_actions_follows_the_trust_model(tmp_path: Path) -> None:
     workflow = _load(GITHUB)
     policy_globs = _env_globs(_load(POLICY))
+    var_globs = _var_globs(_load(POLICY))
     assert "pull_request_target" not in workflow["on"]
     assert "workflow_run" not in workflow["on"]
     policy_path = workflow["env"]["RECONCILER_POLICY"]
@@ -573,18 +621,20 @@ def test_github_actions_follows_the_trust_model(tmp_path: Path) -> None:
     assert plan_job["permissions"] == {"contents": "read", "pull-requests": "write"}
     for job in (plan_job, drift_job):
         assert job["env"]["WORKOS_API_KEY"] == "${{ secrets.WORKOS_PLAN_API_KEY }}"
-        from_store = [
-            variable
+        from_store = {
+            variable: str(value)
             for variable, value in job["env"].items()
             if "secrets." in str(value) or "vars." in str(value)
-        ]
-        assert all(
-            _allowed(variable, policy_globs)
-            for variable in from_store
-            if variable != "WORKOS_API_KEY"
-        ), from_store
+        }
+        for variable, value in from_store.items():
+            if variable == "WORKOS_API_KEY":
+                continue
+            # a secret is read as ${env:} only; a repository variable is a ${var:}
+            globs = policy_globs if "secrets." in value else var_globs
+            assert _allowed(variable, globs), (variable, value)
         used = set(re.findall(r"secrets\.([A-Za-z0-9_]+)", repr(job))) - {"WORKOS_PLAN_API_KEY"}
         assert all(_allowed(secret, policy_globs) for secret in used), used
+        assert not any(_allowed(secret, var_globs) for secret in used), used
     assert "refs/heads/main" in drift_job["if"]
     assert apply_job["env"]["WORKOS_API_KEY"] == production_key
 
@@ -611,7 +661,7 @@ def test_github_actions_follows_the_trust_model(tmp_path: Path) -> None:
 
 def test_gitlab_ci_follows_the_trust_model() -> None:
     pipeline = _load(GITLAB)
-    policy_globs = _env_globs(_load(POLICY))
+    policy_globs = _env_globs(_load(POLICY)) + _var_globs(_load(POLICY))
     variables = pipeline["variables"]
     policy_path = variables["RECONCILER_POLICY"]
     assert "WORKOS_API_KEY" not in variables

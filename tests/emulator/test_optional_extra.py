@@ -160,8 +160,10 @@ def test_the_emulator_command_says_how_to_install_the_extra() -> None:
 
 
 def _example_secrets() -> dict[str, str]:
-    """The variables ``examples/integrations.yaml`` refers to (as ``examples/demo.sh`` sets)."""
+    """The variables ``examples/integrations.yaml`` refers to, and the demo's policy that
+    allows its secret files (as ``examples/demo.sh`` sets them)."""
     return {
         "RECONCILER_GITHUB_CLIENT_SECRET": "demo-github-secret-b7c4",
         "RECONCILER_ACME_CRM_CLIENT_SECRET": "demo-acme-secret-42aa",
+        "RECONCILER_POLICY": "examples/demo-policy.yaml",
     }

@@ -21,7 +21,8 @@ from reconciler.client import ApiClient
 from reconciler.emulator.app import create_app
 from reconciler.errors import ApiError, ApiUnreachableError, ReconcilerError
 from reconciler.responses import sent_secrets
-from reconciler.secrets import REDACTED, scrub
+from reconciler.scrubbing import scrub
+from reconciler.secrets import REDACTED
 from tests.support import client_for
 
 SECRET = 'canary-Client"Secret\\é-Zq81'

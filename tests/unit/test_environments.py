@@ -16,19 +16,19 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "environments"
 SCHEMA_HEADER = re.compile(r"^# yaml-language-server: \$schema=(\S+)$", re.MULTILINE)
 
 STAGING_ENVIRON = {
-    "RECONCILER_GITHUB_CLIENT_ID": "Iv1.staging-app",
+    "RECONCILER_VAR_GITHUB_CLIENT_ID": "Iv1.staging-app",
     "RECONCILER_GITHUB_CLIENT_SECRET": "staging-github-secret-0001",
-    "RECONCILER_ACME_CRM_AUTHORIZATION_URL": "https://sandbox.crm.acme.example/oauth/authorize",
-    "RECONCILER_ACME_CRM_TOKEN_URL": "https://sandbox.crm.acme.example/oauth/token",
-    "RECONCILER_NOTION_CLIENT_ID": "notion-staging",
+    "RECONCILER_VAR_ACME_CRM_AUTHORIZATION_URL": "https://sandbox.crm.acme.example/oauth/authorize",
+    "RECONCILER_VAR_ACME_CRM_TOKEN_URL": "https://sandbox.crm.acme.example/oauth/token",
+    "RECONCILER_VAR_NOTION_CLIENT_ID": "notion-staging",
     "RECONCILER_NOTION_CLIENT_SECRET": "staging-notion-secret-0002",
 }
 PRODUCTION_ENVIRON = {
-    "RECONCILER_GITHUB_CLIENT_ID": "Iv1.production-app",
+    "RECONCILER_VAR_GITHUB_CLIENT_ID": "Iv1.production-app",
     "RECONCILER_GITHUB_CLIENT_SECRET": "production-github-secret-0003",
-    "RECONCILER_SLACK_CLIENT_ID": "2841739562.7731904455",
+    "RECONCILER_VAR_SLACK_CLIENT_ID": "2841739562.7731904455",
     "RECONCILER_SLACK_CLIENT_SECRET": "production-slack-secret-0004",
-    "RECONCILER_SNOWFLAKE_ACCOUNT": "xy12345",
+    "RECONCILER_VAR_SNOWFLAKE_ACCOUNT": "xy12345",
 }
 
 
@@ -116,9 +116,11 @@ def test_examples_validate_offline_without_any_variable(environment: str) -> Non
 
 
 def test_an_unset_variable_fails_a_real_run() -> None:
-    environ = {k: v for k, v in PRODUCTION_ENVIRON.items() if k != "RECONCILER_GITHUB_CLIENT_ID"}
+    environ = {
+        k: v for k, v in PRODUCTION_ENVIRON.items() if k != "RECONCILER_VAR_GITHUB_CLIENT_ID"
+    }
     with pytest.raises(
-        ManifestError, match="environment variable RECONCILER_GITHUB_CLIENT_ID is not set"
+        ManifestError, match="environment variable RECONCILER_VAR_GITHUB_CLIENT_ID is not set"
     ):
         _load("production", environ)
 

@@ -449,12 +449,16 @@ def test_strings_stay_strings_under_yaml_1_2(tmp_path: Path) -> None:
     export = export_manifest([item])
     manifest = tmp_path / "exported.yaml"
     manifest.write_text(export.text, encoding="utf-8")
-    (entry,) = load([manifest], environ={"RECONCILER_SLACK_CLIENT_SECRET": "x-0001"}).integrations
+    (entry,) = load(
+        [manifest], environ={"RECONCILER_SLACK_CLIENT_SECRET": "x-secret-0001"}
+    ).integrations
     assert entry.spec.description == "two\nlines\n  - slug: injected"
     assert entry.spec.scopes == ["no", "0o17", "1e3", "~"]
     assert entry.spec.credentials is not None and entry.spec.credentials.client_id == "12e45"
     assert (
-        plan(load([manifest], environ={"RECONCILER_SLACK_CLIENT_SECRET": "x-0001"}), [item]).actions
+        plan(
+            load([manifest], environ={"RECONCILER_SLACK_CLIENT_SECRET": "x-secret-0001"}), [item]
+        ).actions
         == ()
     )
 

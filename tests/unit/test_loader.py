@@ -10,14 +10,28 @@ import pytest
 from reconciler.errors import ManifestError, Problem
 from reconciler.manifest import load
 from reconciler.models import Settings
+from reconciler.policy import Policy, load_policy
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFESTS = Path("tests/manifests")
 ENVIRON = {
     "RECONCILER_SET_SECRET": "s3cr3t-value",
     "RECONCILER_EMPTY_SECRET": "",
-    "RECONCILER_GITHUB_CLIENT_SECRET": "gh-0001",
+    "RECONCILER_GITHUB_CLIENT_SECRET": "gh-secret-0001",
+    "RECONCILER_VAR_SET": "set-value",
+    "RECONCILER_VAR_EMPTY": "",
 }
+# The default policy allows no ${file:} secret: the corpus is read under one that allows
+# the fixtures' secrets/ directories, as a policy file in tests/manifests/ would.
+CORPUS_POLICY = Policy(
+    path="tests/manifests/policy.yaml",
+    file_globs=("valid/secrets/*", "invalid/secrets/*"),
+    root=str(ROOT / "tests" / "manifests"),
+)
+FILES_REFUSED = (
+    "is not allowed by the default policy (references.files: no file; a policy file "
+    "names the directories ${file:} may read)"
+)
 EXPECT = re.compile(r"^# expect: (\d+):(\d+): (.+)$", re.MULTILINE)
 LITERAL_SECRET = re.compile(r"client_secret:\s*(?!\$\{)(\S+)")
 
@@ -28,10 +42,21 @@ def _at_project_root(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
 
 
-def _problems(paths: list[str | Path], environ: dict[str, str] | None = None) -> list[Problem]:
+def _problems(
+    paths: list[str | Path],
+    environ: dict[str, str] | None = None,
+    policy: Policy = CORPUS_POLICY,
+) -> list[Problem]:
     with pytest.raises(ManifestError) as caught:
-        load(paths, environ=ENVIRON if environ is None else environ)
+        load(paths, policy=policy, environ=ENVIRON if environ is None else environ)
     return caught.value.problems
+
+
+def _files_policy(directory: Path, *globs: str) -> Policy:
+    """A policy file in ``directory`` allowing ``${file:}`` secrets matching ``globs``."""
+    path = directory / "policy.yaml"
+    path.write_text(f"version: 1\nreferences:\n  files: {list(globs)!r}\n")
+    return load_policy(path)
 
 
 def _expected(file: Path) -> list[tuple[str, int, int, str]]:
@@ -102,7 +127,7 @@ def test_problems_of_every_file_are_reported_together_and_sorted() -> None:
 
 
 def test_full_manifest() -> None:
-    desired = load([str(MANIFESTS / "valid" / "full.yaml")], environ=ENVIRON)
+    desired = load([str(MANIFESTS / "valid" / "full.yaml")], policy=CORPUS_POLICY, environ=ENVIRON)
     assert desired.files == ("tests/manifests/valid/full.yaml",)
     assert desired.settings == Settings(prune=False, ignore=["legacy-*"], max_delete_fraction=0.3)
     github, acme_user, snowflake, acme_org = desired.integrations
@@ -119,7 +144,7 @@ def test_full_manifest() -> None:
     }
     assert github.spec.scopes == ["repo", "read:org"]
     assert github.client_secret is not None
-    assert github.client_secret.reveal() == "gh-0001"
+    assert github.client_secret.reveal() == "gh-secret-0001"
     assert acme_user.spec.model_fields_set == {"slug", "custom_provider", "credentials"}
     assert not acme_user.managed("enabled")
     assert acme_user.spec.enabled is False
@@ -135,24 +160,47 @@ def test_full_manifest() -> None:
 
 
 def test_file_secret_is_relative_to_the_manifest_and_stripped() -> None:
-    desired = load([MANIFESTS / "valid" / "full.yaml"], environ=ENVIRON)
+    desired = load([MANIFESTS / "valid" / "full.yaml"], policy=CORPUS_POLICY, environ=ENVIRON)
     snowflake = desired.integrations[2]
     assert snowflake.client_secret is not None
     assert snowflake.client_secret.reveal() == "snowflake-file-secret-4321"
+
+
+@pytest.mark.parametrize("resolve_secrets", [True, False])
+def test_a_file_secret_needs_a_policy_naming_its_directory(resolve_secrets: bool) -> None:
+    """The default policy allows no ${file:}: a file beside the manifest (one a pull
+    request could add) is refused at its value, and never read."""
+    with pytest.raises(ManifestError) as caught:
+        load(
+            [MANIFESTS / "valid" / "full.yaml"],
+            environ=ENVIRON,
+            resolve_secrets=resolve_secrets,
+        )
+    assert [str(p) for p in caught.value.problems] == [
+        "tests/manifests/valid/full.yaml:34:22: client_secret: "
+        f"${{file:secrets/snowflake.txt}} {FILES_REFUSED}"
+    ]
+    assert "snowflake-file-secret" not in str(caught.value)
 
 
 def test_secrets_come_from_the_process_environment_by_default(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("RECONCILER_GITHUB_CLIENT_SECRET", "from-os-environ")
-    desired = load([MANIFESTS / "valid" / "full.yaml"])
+    desired = load([MANIFESTS / "valid" / "full.yaml"], policy=CORPUS_POLICY)
     secret = desired.integrations[0].client_secret
     assert secret is not None and secret.reveal() == "from-os-environ"
 
 
 def test_without_resolving_secrets_references_are_only_checked() -> None:
-    desired = load([MANIFESTS / "valid" / "full.yaml"], environ={}, resolve_secrets=False)
+    desired = load(
+        [MANIFESTS / "valid" / "full.yaml"],
+        policy=CORPUS_POLICY,
+        environ={},
+        resolve_secrets=False,
+    )
     assert all(entry.client_secret is None for entry in desired.integrations)
+    assert desired.secrets_resolved is False
     literal = MANIFESTS / "invalid" / "literal-secret.yaml"
     with pytest.raises(ManifestError, match="must be a reference"):
         load([literal], environ={}, resolve_secrets=False)
@@ -270,7 +318,7 @@ def test_unreadable_secret_file_is_named_but_not_read_out(tmp_path: Path) -> Non
         "version: 1\nintegrations:\n  - slug: github\n    credentials:\n      type: custom\n"
         "      client_id: app\n      client_secret: ${file:secret.txt}\n"
     )
-    (problem,) = _problems([manifest])
+    (problem,) = _problems([manifest], policy=_files_policy(tmp_path, "*.txt"))
     assert (problem.line, problem.column) == (7, 22)
     assert problem.message == "client_secret: ${file:secret.txt}: the file is not UTF-8 text"
 
@@ -288,15 +336,15 @@ def test_messages_never_carry_a_resolved_secret(tmp_path: Path) -> None:
 
 REFERENCES = MANIFESTS / "valid" / "env-references.yaml"
 REFERENCES_ENVIRON = {
-    "RECONCILER_STAGE": "staging",
-    "RECONCILER_EXTRA_SCOPE": "read:org",
-    "RECONCILER_GITHUB_CLIENT_ID": "Iv1.staging",
-    "RECONCILER_GITHUB_CLIENT_SECRET": "gh-0001",
-    "RECONCILER_SNOWFLAKE_ACCOUNT": "acme-staging",
+    "RECONCILER_VAR_STAGE": "staging",
+    "RECONCILER_VAR_EXTRA_SCOPE": "read:org",
+    "RECONCILER_VAR_GITHUB_CLIENT_ID": "Iv1.staging",
+    "RECONCILER_GITHUB_CLIENT_SECRET": "gh-secret-0001",
+    "RECONCILER_VAR_SNOWFLAKE_ACCOUNT": "acme-staging",
 }
 
 
-def test_env_references_resolve_in_string_fields() -> None:
+def test_var_references_resolve_in_string_fields() -> None:
     desired = load([REFERENCES], environ=REFERENCES_ENVIRON)
     assert desired.settings.environment == "staging"
     assert desired.settings.ignore == ["legacy-*"]
@@ -306,7 +354,8 @@ def test_env_references_resolve_in_string_fields() -> None:
     assert github.spec.credentials is not None
     assert github.spec.credentials.client_id == "Iv1.staging"
     assert github.spec.credentials.client_secret == "${env:RECONCILER_GITHUB_CLIENT_SECRET}"
-    assert github.client_secret is not None and github.client_secret.reveal() == "gh-0001"
+    assert github.client_secret is not None
+    assert github.client_secret.reveal() == "gh-secret-0001"
     assert crm.identity == ("acme-crm", "organization")
     assert crm.managed("description") and crm.spec.description == ""
     assert snowflake.spec.config == {"account": "acme-staging"}
@@ -317,10 +366,10 @@ def test_env_references_resolve_in_string_fields() -> None:
 def test_a_set_variable_wins_over_its_default() -> None:
     environ = {
         **REFERENCES_ENVIRON,
-        "RECONCILER_GITHUB_DESCRIPTION": "GitHub (staging)",
-        "RECONCILER_CRM_SLUG": "globex",
-        "RECONCILER_CRM_OWNERSHIP": "user",
-        "RECONCILER_CRM_DESCRIPTION": "Globex CRM",
+        "RECONCILER_VAR_GITHUB_DESCRIPTION": "GitHub (staging)",
+        "RECONCILER_VAR_CRM_SLUG": "globex",
+        "RECONCILER_VAR_CRM_OWNERSHIP": "user",
+        "RECONCILER_VAR_CRM_DESCRIPTION": "Globex CRM",
     }
     github, crm, _ = load([REFERENCES], environ=environ).integrations
     assert github.spec.description == "GitHub (staging)"
@@ -331,8 +380,8 @@ def test_a_set_variable_wins_over_its_default() -> None:
 def test_an_empty_variable_takes_the_default_as_in_the_shell() -> None:
     environ = {
         **REFERENCES_ENVIRON,
-        "RECONCILER_GITHUB_DESCRIPTION": "",
-        "RECONCILER_CRM_OWNERSHIP": "",
+        "RECONCILER_VAR_GITHUB_DESCRIPTION": "",
+        "RECONCILER_VAR_CRM_OWNERSHIP": "",
     }
     github, crm, _ = load([REFERENCES], environ=environ).integrations
     assert github.spec.description == "GitHub"
@@ -340,29 +389,31 @@ def test_an_empty_variable_takes_the_default_as_in_the_shell() -> None:
 
 
 def test_every_unset_variable_is_reported_at_its_value() -> None:
-    problems = _problems([REFERENCES], environ={"RECONCILER_GITHUB_CLIENT_SECRET": "gh-0001"})
+    problems = _problems(
+        [REFERENCES], environ={"RECONCILER_GITHUB_CLIENT_SECRET": "gh-secret-0001"}
+    )
     file = str(REFERENCES)
     assert [str(p) for p in problems] == [
-        f"{file}:5:16: environment: ${{env:RECONCILER_STAGE}}: "
-        "environment variable RECONCILER_STAGE is not set",
-        f"{file}:10:20: scopes[1]: ${{env:RECONCILER_EXTRA_SCOPE}}: "
-        "environment variable RECONCILER_EXTRA_SCOPE is not set",
-        f"{file}:13:18: client_id: ${{env:RECONCILER_GITHUB_CLIENT_ID}}: "
-        "environment variable RECONCILER_GITHUB_CLIENT_ID is not set",
-        f"{file}:26:16: config.account: ${{env:RECONCILER_SNOWFLAKE_ACCOUNT}}: "
-        "environment variable RECONCILER_SNOWFLAKE_ACCOUNT is not set",
+        f"{file}:5:16: environment: ${{var:RECONCILER_VAR_STAGE}}: "
+        "environment variable RECONCILER_VAR_STAGE is not set",
+        f"{file}:10:20: scopes[1]: ${{var:RECONCILER_VAR_EXTRA_SCOPE}}: "
+        "environment variable RECONCILER_VAR_EXTRA_SCOPE is not set",
+        f"{file}:13:18: client_id: ${{var:RECONCILER_VAR_GITHUB_CLIENT_ID}}: "
+        "environment variable RECONCILER_VAR_GITHUB_CLIENT_ID is not set",
+        f"{file}:26:16: config.account: ${{var:RECONCILER_VAR_SNOWFLAKE_ACCOUNT}}: "
+        "environment variable RECONCILER_VAR_SNOWFLAKE_ACCOUNT is not set",
     ]
 
 
 def test_without_secrets_set_references_resolve_and_unset_ones_stand_in() -> None:
-    desired = load([REFERENCES], environ={"RECONCILER_STAGE": "staging"}, resolve_secrets=False)
+    desired = load([REFERENCES], environ={"RECONCILER_VAR_STAGE": "staging"}, resolve_secrets=False)
     assert desired.settings.environment == "staging"
     github, _, snowflake = desired.integrations
     assert github.client_secret is None
     assert github.spec.credentials is not None
-    assert github.spec.credentials.client_id == "${env:RECONCILER_GITHUB_CLIENT_ID}"
-    assert github.spec.scopes == ["repo", "${env:RECONCILER_EXTRA_SCOPE}"]
-    assert snowflake.spec.config == {"account": "${env:RECONCILER_SNOWFLAKE_ACCOUNT}"}
+    assert github.spec.credentials.client_id == "${var:RECONCILER_VAR_GITHUB_CLIENT_ID}"
+    assert github.spec.scopes == ["repo", "${var:RECONCILER_VAR_EXTRA_SCOPE}"]
+    assert snowflake.spec.config == {"account": "${var:RECONCILER_VAR_SNOWFLAKE_ACCOUNT}"}
 
 
 def test_without_secrets_an_unset_variable_is_reported_where_a_format_is_checked(
@@ -370,9 +421,10 @@ def test_without_secrets_an_unset_variable_is_reported_where_a_format_is_checked
 ) -> None:
     manifest = tmp_path / "m.yaml"
     manifest.write_text(
-        "version: 1\nintegrations:\n  - slug: ${env:RECONCILER_CRM_SLUG}\n"
-        "    description: ${env:RECONCILER_CRM_DESCRIPTION}\n    custom_provider:\n"
-        "      name: ${env:RECONCILER_CRM_NAME}\n      token_url: ${env:RECONCILER_CRM_TOKEN_URL}\n"
+        "version: 1\nintegrations:\n  - slug: ${var:RECONCILER_VAR_CRM_SLUG}\n"
+        "    description: ${var:RECONCILER_VAR_CRM_DESCRIPTION}\n    custom_provider:\n"
+        "      name: ${var:RECONCILER_VAR_CRM_NAME}\n"
+        "      token_url: ${var:RECONCILER_VAR_CRM_TOKEN_URL}\n"
         "    credentials:\n      type: organization\n"
     )
     resolving = _problems([manifest], environ={})
@@ -388,15 +440,15 @@ def test_without_secrets_an_unset_variable_is_reported_where_a_format_is_checked
         (
             3,
             11,
-            "slug: ${env:RECONCILER_CRM_SLUG}: "
-            "environment variable RECONCILER_CRM_SLUG is not set, "
+            "slug: ${var:RECONCILER_VAR_CRM_SLUG}: "
+            "environment variable RECONCILER_VAR_CRM_SLUG is not set, "
             "and slug cannot be checked without it",
         ),
         (
             7,
             18,
-            "token_url: ${env:RECONCILER_CRM_TOKEN_URL}: "
-            "environment variable RECONCILER_CRM_TOKEN_URL is not set, "
+            "token_url: ${var:RECONCILER_VAR_CRM_TOKEN_URL}: "
+            "environment variable RECONCILER_VAR_CRM_TOKEN_URL is not set, "
             "and token_url cannot be checked without it",
         ),
     ]
@@ -414,9 +466,64 @@ def test_a_secret_default_is_refused_without_resolving_secrets_and_never_echoed(
 def test_a_referenced_value_is_checked_and_its_origin_named() -> None:
     problems = _problems([MANIFESTS / "invalid" / "env-reference-wrong-value.yaml"])
     assert [problem.message.rsplit(" (from ", 1)[1] for problem in problems] == [
-        "${env:RECONCILER_SET_SECRET})",
-        "${env:RECONCILER_EMPTY_SECRET})",
+        "${var:RECONCILER_VAR_SET})",
+        "${var:RECONCILER_VAR_EMPTY})",
     ]
+
+
+def test_every_variable_name_goes_through_the_allowlist_whatever_its_shape() -> None:
+    file = MANIFESTS / "invalid" / "env-reference-bad-name.yaml"
+    assert [str(p) for p in _problems([file], policy=load_policy(None))] == [
+        f"{file}:6:18: description: ${{var:RECONCILER_VAR_1ST-STAGE}} is not a valid variable "
+        "name (letters, digits and _, not starting with a digit)",
+        f"{file}:8:18: description: ${{var:1ST-STAGE}} is not allowed by the default policy "
+        "(references.vars: RECONCILER_VAR_*)",
+    ]
+
+
+SECRETS_ONLY = "references are secrets: they resolve in credentials.client_secret only"
+
+
+def test_a_secret_reference_in_a_plain_field_is_refused_and_never_looked_up(
+    tmp_path: Path,
+) -> None:
+    """``${env:}`` and ``${file:}`` resolve in client_secret only: anywhere else each is a
+    problem at its value, and the variable's value or the file's text is never shown."""
+    (tmp_path / "token.txt").write_text("canary-file-text-Qq11\n")
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(
+        "version: 1\n"
+        "settings:\n"
+        "  environment: ${env:RECONCILER_SET_SECRET}\n"
+        "integrations:\n"
+        "  - slug: acme-crm\n"
+        "    description: ${env:RECONCILER_SET_SECRET}\n"
+        '    scopes: ["${env:RECONCILER_SET_SECRET}"]\n'
+        "    config:\n"
+        "      account: ${file:token.txt}\n"
+        "    custom_provider:\n"
+        "      name: Acme CRM\n"
+        "      token_url: ${env:RECONCILER_SET_SECRET}\n"
+        "    credentials:\n"
+        "      type: custom\n"
+        "      client_id: ${env:RECONCILER_SET_SECRET}\n"
+        "      client_secret: ${env:RECONCILER_GITHUB_CLIENT_SECRET}\n"
+    )
+    # even a policy that allows the variable and the file as secrets
+    with pytest.raises(ManifestError) as caught:
+        load([manifest], policy=_files_policy(tmp_path, "*.txt"), environ=ENVIRON)
+    hint = "a plain value may be ${var:NAME}"
+    assert [(p.line, p.column, p.message) for p in caught.value.problems] == [
+        (3, 16, f"environment: ${{env:...}} {SECRETS_ONLY}; {hint}"),
+        (6, 18, f"description: ${{env:...}} {SECRETS_ONLY}; {hint}"),
+        (7, 14, f"scopes[0]: ${{env:...}} {SECRETS_ONLY}; {hint}"),
+        (9, 16, f"config.account: ${{file:...}} {SECRETS_ONLY}; {hint}"),
+        (12, 18, f"token_url: ${{env:...}} {SECRETS_ONLY}; {hint}"),
+        (15, 18, f"client_id: ${{env:...}} {SECRETS_ONLY}; {hint}"),
+    ]
+    text = str(caught.value)
+    assert ENVIRON["RECONCILER_SET_SECRET"] not in text
+    assert "canary-file-text" not in text
 
 
 def test_references_under_an_unknown_key_are_left_to_the_unknown_key_problem(
@@ -434,12 +541,12 @@ def test_an_aliased_reference_is_reported_once(tmp_path: Path) -> None:
     manifest = tmp_path / "m.yaml"
     manifest.write_text(
         "version: 1\nintegrations:\n  - slug: github\n"
-        "    description: &text ${env:RECONCILER_UNSET}\n"
+        "    description: &text ${var:RECONCILER_VAR_UNSET}\n"
         "  - slug: slack\n    description: *text\n"
     )
     (problem,) = _problems([manifest], environ={})
     assert (problem.line, problem.column) == (4, 18)
-    assert "environment variable RECONCILER_UNSET is not set" in problem.message
+    assert "environment variable RECONCILER_VAR_UNSET is not set" in problem.message
 
 
 def test_a_50_mb_file_is_refused_before_parsing(tmp_path: Path) -> None:
@@ -479,29 +586,40 @@ def test_devices_and_fifos_are_refused_without_reading(tmp_path: Path, kind: str
             "      client_secret: ${file:fifo}\n"
         )
         paths = [manifest]
+    # secrets: a policy allowing the directory's files, so the FIFO is judged by its kind
+    policy = _files_policy(tmp_path, "*")
     with pytest.raises(ManifestError) as caught:
-        load(paths)
+        load(paths, policy=policy)
     messages = sorted(p.message for p in caught.value.problems)
     assert len(messages) == 2
-    # the FIFO is not read; the symlink to /dev/zero leaves the manifest's tree: refused
-    # before anything is opened, without saying where it points
+    # the FIFO is not read; the symlink to /dev/zero leaves the manifest's tree (the
+    # policy's roots): refused before anything is opened, without saying where it points
     assert sum("not a regular file" in m for m in messages) == 1
-    outside = "symlink to a file outside" if kind == "manifest" else "not allowed by the default"
+    outside = "symlink to a file outside" if kind == "manifest" else f"not allowed by {policy.name}"
     assert sum(outside in m for m in messages) == 1
     assert not any("/dev/zero" in m for m in messages)
 
 
-def test_an_oversized_secret_file_is_refused(tmp_path: Path) -> None:
-    (tmp_path / "big.txt").write_text("s" * 100_000)
+@pytest.mark.parametrize(
+    ("size", "why"),
+    [
+        (100_000, "file is over 16 KiB; refused"),
+        (16 * 2**10 + 1, "file is over 16 KiB; refused"),
+        (4097, "a client secret must be 8 to 4096 characters long; refused"),
+        (7, "a client secret must be 8 to 4096 characters long; refused"),
+    ],
+)
+def test_an_oversized_secret_file_is_refused(tmp_path: Path, size: int, why: str) -> None:
+    (tmp_path / "big.txt").write_text("s" * size)
     manifest = tmp_path / "m.yaml"
     manifest.write_text(
         "version: 1\nintegrations:\n  - slug: github\n    credentials:\n      type: custom\n"
         "      client_id: x\n      client_secret: ${file:big.txt}\n"
     )
     with pytest.raises(ManifestError) as caught:
-        load([manifest])
+        load([manifest], policy=_files_policy(tmp_path, "*.txt"))
     (problem,) = caught.value.problems
-    assert "over 64 KiB" in problem.message
+    assert problem.message == f"client_secret: ${{file:big.txt}}: {why}"
     assert "sss" not in problem.message
 
 

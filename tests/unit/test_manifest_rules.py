@@ -52,7 +52,19 @@ def test_an_unknown_reference_kind_in_a_plain_field_is_no_longer_taken_literally
         "    credentials: {type: organization}\n",
     )
     assert _problems(manifest) == [
-        "4:18: description: unknown reference kind 'ssm': use ${env:NAME}"
+        "4:18: description: unknown reference kind 'ssm'; a plain value may be ${var:NAME}"
+    ]
+
+
+def test_a_variable_in_the_secret_field_is_refused_as_never_a_secret(tmp_path: Path) -> None:
+    manifest = write_manifest(
+        tmp_path,
+        "version: 1\nintegrations:\n  - slug: github\n    credentials:\n      type: custom\n"
+        "      client_id: Iv1.abc\n      client_secret: ${var:RECONCILER_VAR_SECRET}\n",
+    )
+    assert _problems(manifest) == [
+        "7:22: client_secret: a ${var:} value is printed, never a secret: "
+        "use ${env:NAME} or ${file:path}"
     ]
 
 

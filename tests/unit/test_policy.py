@@ -25,8 +25,20 @@ def test_defaults_without_a_policy_file() -> None:
     assert policy.env_refusal("RECONCILER_") is None
     assert policy.env_refusal("reconciler_lower") is not None  # case-sensitive
     assert policy.env_refusal("GITHUB_TOKEN") == (
-        "is not allowed by the default policy (allowed: RECONCILER_*)"
+        "is not allowed by the default policy (references.env: RECONCILER_*)"
     )
+    # every name is judged, whatever its shape
+    assert policy.env_refusal("1PASSWORD_TOKEN") is not None
+    assert policy.env_refusal("deploy-token") is not None
+    # plain variables: RECONCILER_VAR_* only, so no secret's name can be printed
+    assert policy.var_refusal("RECONCILER_VAR_ACCOUNT") is None
+    assert policy.var_refusal("RECONCILER_GITHUB_CLIENT_SECRET") == (
+        "is not allowed by the default policy (references.vars: RECONCILER_VAR_*)"
+    )
+    assert policy.var_refusal("WORKOS_API_KEY") == (
+        "is never resolvable: WORKOS_API_KEY is the API key"
+    )
+    assert policy.file_refusal("/repo/m/secrets/a.txt") is not None
     assert policy.url_refusal("https://anywhere.example/token") is None
     assert policy.allow_prune is True
     assert policy.delete_fraction(1.0) == 0.3
@@ -48,6 +60,7 @@ def test_env_globs_star_and_question_mark_only(tmp_path: Path) -> None:
     assert policy.env_refusal("APP_12_SECRET") is not None
     assert policy.env_refusal("CRM_") is None
     assert policy.env_refusal("RECONCILER_X") is not None  # a given list replaces the default
+    assert policy.var_globs == DEFAULT_POLICY.var_globs  # a key left out keeps its default
     assert policy.name == f"policy {tmp_path / 'policy.yaml'}"
 
 
@@ -59,20 +72,23 @@ def test_file_globs_are_relative_to_the_policy_file(tmp_path: Path) -> None:
     )
     root = os.path.realpath(tmp_path)
     manifests = os.path.join(root, "manifests")
-    assert policy.file_refusal(f"{root}/secrets/github.txt", manifests) is None
-    assert policy.file_refusal(f"{root}/secrets/sub/github.txt", manifests) is not None
-    assert policy.file_refusal(f"{root}/secrets/github.txt.bak", manifests) is not None
-    assert policy.file_refusal(f"{root}/deep/key", manifests) is None
-    assert policy.file_refusal(f"{root}/deep/a/b/key", manifests) is None
-    # a given list replaces the default: the manifest's own tree is no longer allowed
-    assert policy.file_refusal(f"{manifests}/secret.txt", manifests) is not None
+    assert policy.file_refusal(f"{root}/secrets/github.txt") is None
+    assert policy.file_refusal(f"{root}/secrets/sub/github.txt") is not None
+    assert policy.file_refusal(f"{root}/secrets/github.txt.bak") is not None
+    assert policy.file_refusal(f"{root}/deep/key") is None
+    assert policy.file_refusal(f"{root}/deep/a/b/key") is None
+    # only the roots named count: the manifest's own tree is not one
+    assert policy.file_refusal(f"{manifests}/secret.txt") is not None
+    assert policy.file_refusal(f"{root}/ci/secret.txt") is not None
 
 
-def test_default_file_root_is_the_manifest_tree() -> None:
-    assert DEFAULT_POLICY.file_refusal("/repo/m/secrets/a.txt", "/repo/m") is None
-    assert DEFAULT_POLICY.file_refusal("/repo/m", "/repo/m") is not None
-    assert DEFAULT_POLICY.file_refusal("/repo/mx/a.txt", "/repo/m") is not None
-    assert DEFAULT_POLICY.file_refusal("/etc/shadow", "/repo/m") is not None
+def test_the_default_policy_allows_no_file() -> None:
+    refusal = (
+        "is not allowed by the default policy (references.files: no file; a policy file "
+        "names the directories ${file:} may read)"
+    )
+    for path in ("/repo/m/secrets/a.txt", "/repo/m", "/repo/mx/a.txt", "/etc/shadow"):
+        assert DEFAULT_POLICY.file_refusal(path) == refusal, path
 
 
 @pytest.mark.parametrize(
@@ -124,7 +140,8 @@ def test_a_key_left_out_keeps_its_default(tmp_path: Path) -> None:
     policy = _policy(tmp_path, "version: 1\nsafety:\n  allow_prune: false\n")
     assert policy.allow_prune is False
     assert policy.env_globs == DEFAULT_POLICY.env_globs
-    assert policy.file_globs is None
+    assert policy.var_globs == DEFAULT_POLICY.var_globs
+    assert policy.file_globs == () == DEFAULT_POLICY.file_globs  # no file
     assert policy.max_delete_fraction == 0.3
 
 

@@ -147,28 +147,28 @@ def test_a_url_with_credentials_or_without_a_host_is_refused(tmp_path: Path, url
 def test_a_double_star_then_a_name_matches_that_name_at_any_depth(tmp_path: Path) -> None:
     policy = _policy(tmp_path, "version: 1\nreferences:\n  files: ['keys/**/token.txt']\n")
     root = os.path.realpath(tmp_path)
-    manifests = os.path.join(root, "manifests")
     for allowed in ("keys/token.txt", "keys/a/token.txt", "keys/a/b/token.txt"):
-        assert policy.file_refusal(os.path.join(root, allowed), manifests) is None, allowed
+        assert policy.file_refusal(os.path.join(root, allowed)) is None, allowed
     for refused in ("keys/a/other.txt", "keys/a/xtoken.txt", "other/token.txt"):
-        assert policy.file_refusal(os.path.join(root, refused), manifests) == (
+        assert policy.file_refusal(os.path.join(root, refused)) == (
             f"is not allowed by {policy.name} "
-            "(allowed: keys/**/token.txt, relative to the policy file)"
+            "(references.files: keys/**/token.txt, relative to the policy file)"
         ), refused
 
 
 def test_a_double_star_at_the_end_of_a_name_keeps_what_follows_it(tmp_path: Path) -> None:
     policy = _policy(tmp_path, "version: 1\nreferences:\n  files: ['keys/**.key']\n")
     root = os.path.realpath(tmp_path)
-    assert policy.file_refusal(os.path.join(root, "keys/a/b.key"), root) is None
-    assert policy.file_refusal(os.path.join(root, "keys/a/bkey"), root) is not None
+    assert policy.file_refusal(os.path.join(root, "keys/a/b.key")) is None
+    assert policy.file_refusal(os.path.join(root, "keys/a/bkey")) is not None
 
 
 def test_an_empty_file_list_allows_no_file(tmp_path: Path) -> None:
     policy = _policy(tmp_path, "version: 1\nreferences:\n  files: []\n")
     root = os.path.realpath(tmp_path)
-    assert policy.file_refusal(os.path.join(root, "token.txt"), root) == (
-        f"is not allowed by {policy.name} (allowed: no file, relative to the policy file)"
+    assert policy.file_refusal(os.path.join(root, "token.txt")) == (
+        f"is not allowed by {policy.name} (references.files: no file; a policy file "
+        "names the directories ${file:} may read)"
     )
 
 

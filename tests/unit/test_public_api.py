@@ -126,6 +126,7 @@ def test_the_readme_example_applies_then_finds_nothing_to_do(live_emulator: str)
         live_emulator,
         RECONCILER_GITHUB_CLIENT_SECRET="demo-github-secret-b7c4",
         RECONCILER_ACME_CRM_CLIENT_SECRET="demo-acme-secret-42aa",
+        RECONCILER_POLICY="examples/demo-policy.yaml",  # as examples/demo.sh: its secret files
     )
 
     def example() -> str:

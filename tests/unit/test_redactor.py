@@ -1,4 +1,10 @@
-"""The Redactor's contract, rule by rule, with canary values and exact outputs."""
+"""Two filters' contracts, rule by rule, with canary values and exact outputs.
+
+``reconciler.scrubbing.Scrubber`` (``scrub``) cleans foreign text at the door (API
+answers that may echo a request): fragments of 8+ characters, any case. The final
+output filter, ``reconciler.secrets.Redactor``, matches whole values and their
+encodings only, so it can't censor what the tool wrote (the last section).
+"""
 
 from __future__ import annotations
 
@@ -8,14 +14,15 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
-from reconciler.secrets import REDACTED, Redactor, Secret, scrub
+from reconciler.scrubbing import Scrubber, scrub
+from reconciler.secrets import REDACTED, Redactor, Secret
 
 SECRET = "canaryFrag-Zq81xW"  # mixed case, 17 characters
 SPECIAL = 'canary pass/word+&=?"\\é-Lm42'  # characters every escaping changes
 
 
-def redactor_of(*secrets: str) -> Redactor:
-    redactor = Redactor()
+def redactor_of(*secrets: str) -> Scrubber:
+    redactor = Scrubber()
     for secret in secrets:
         redactor.add_secret(secret)
     return redactor
@@ -126,7 +133,7 @@ def test_overlapping_hits_merge_and_touching_ones_do_not() -> None:
 @pytest.mark.parametrize("prefix", ["sk_test_", "sk_live_"])
 def test_an_api_key_keeps_its_prefix_only(prefix: str) -> None:
     key = f"{prefix}canaryAPIkey-Q5r4"
-    redactor = Redactor()
+    redactor = Scrubber()
     redactor.add_secret(Secret(key))
     assert redactor.redact(f"Bearer {key}") == f"Bearer {prefix}{REDACTED}"
     assert redactor.redact(f"keys look like {prefix}…") == f"keys look like {prefix}…"
@@ -137,7 +144,7 @@ def test_an_api_key_keeps_its_prefix_only(prefix: str) -> None:
 
 def test_plain_values_are_redacted_whole_only() -> None:
     url = "https://crm.acme.example/oauth/token"
-    redactor = Redactor()
+    redactor = Scrubber()
     redactor.add_value(url)
     assert redactor.redact(f"POST {url} failed") == f"POST {REDACTED} failed"
     assert redactor.redact(json.dumps({"u": url})) == f'{{"u": "{REDACTED}"}}'
@@ -151,7 +158,7 @@ def test_plain_values_are_redacted_whole_only() -> None:
 
 
 def test_many_plain_values_sharing_a_prefix() -> None:
-    redactor = Redactor()
+    redactor = Scrubber()
     values = [f"https://crm.acme.example/{'x' * size}" for size in range(1, 300, 2)]
     for value in values:
         redactor.add_value(value)
@@ -163,7 +170,7 @@ def test_many_plain_values_sharing_a_prefix() -> None:
 
 
 def test_boundary_lengths() -> None:
-    redactor = Redactor()
+    redactor = Scrubber()
     for value in ("ab12", "Ab3d5", "Ab3d5f", "Ab3d5f7", "Ab3d5f7h"):
         redactor.add_secret(value)
     redactor.add_value("zz99")
@@ -192,7 +199,7 @@ def test_case_folding_keeps_indexes_aligned() -> None:
     assert accented.redact("CANARY-É-SECRET-ZZ") == f"CANARY-É{REDACTED}"
 
 
-def test_scrub_is_the_redactor() -> None:
+def test_scrub_is_the_scrubber() -> None:
     text = f"{SECRET} {SPECIAL} sk_test_canaryKEY-Lm42 short"
     secrets = [SECRET, SPECIAL, "sk_test_canaryKEY-Lm42", "short"]
     assert scrub(text, secrets) == redactor_of(*secrets).redact(text)
@@ -201,7 +208,7 @@ def test_scrub_is_the_redactor() -> None:
 
 
 def test_empty_and_aliases() -> None:
-    redactor = Redactor()
+    redactor = Scrubber()
     assert redactor.empty and redactor.redact("anything") == "anything"
     redactor.add(None)
     redactor.add("")
@@ -229,3 +236,114 @@ def test_work_is_one_lookup_per_character_whatever_the_number_of_secrets() -> No
     CountingSet.lookups = 0
     assert redactor.redact(text) == filler[:500_000] + REDACTED + filler[:500_000]
     assert CountingSet.lookups == len(text) - 7
+
+
+# --- the output filter: whole values and their encodings only -----------------------------
+
+WHOLE = 'canary "Whole"/é+&=-Zq81'  # every escaping and case change alters it
+
+
+def whole_of(*values: str) -> Redactor:
+    redactor = Redactor()
+    for value in values:
+        redactor.add_secret(value)
+    return redactor
+
+
+def _b64_forms(value: str) -> list[str]:
+    """The value's base64 at the end of an encoded text, after 0, 1 or 2 leading bytes
+    (standard and URL-safe, padded)."""
+    forms = []
+    for lead in (b"", b"x", b"xy"):
+        start, _ = covered(lead, value.encode())
+        encoded = base64.b64encode(lead + value.encode()).decode()[start:]
+        forms += [encoded, encoded.translate(str.maketrans("+/", "-_"))]
+    return forms
+
+
+WHOLE_FORMS = {
+    "as-sent": WHOLE,
+    "lower": WHOLE.lower(),
+    "upper": WHOLE.upper(),
+    "json-ascii": json.dumps(WHOLE)[1:-1],
+    "json-utf8": json.dumps(WHOLE, ensure_ascii=False)[1:-1],
+    "json-upper": json.dumps(WHOLE.upper())[1:-1],
+    "quote-safe-none": quote(WHOLE, safe=""),
+    "quote": quote(WHOLE),
+    "quote-plus": quote_plus(WHOLE),
+    "repr": repr(WHOLE)[1:-1],
+    "repr-bytes": repr(WHOLE.encode())[2:-1],
+    "hex": WHOLE.encode().hex(),
+    "hex-upper": WHOLE.encode().hex().upper(),
+    **{f"base64-{i}": form for i, form in enumerate(_b64_forms(WHOLE))},
+}
+
+
+@pytest.mark.parametrize("form", sorted(WHOLE_FORMS))
+def test_the_output_filter_hides_a_whole_value_in_each_encoding(form: str) -> None:
+    encoded = WHOLE_FORMS[form]
+    assert whole_of(WHOLE).redact(f"a=1&s={encoded}&b=2") == f"a=1&s={REDACTED}&b=2"
+
+
+@pytest.mark.parametrize("form", sorted(WHOLE_FORMS))
+def test_the_output_filter_hides_no_fragment_of_a_value(form: str) -> None:
+    encoded = WHOLE_FORMS[form]
+    redactor = whole_of(WHOLE)
+    # a base64 form's last characters depend on what follows the value: the characters
+    # that depend on the value alone are the whole value there, so only cut its start
+    base64_form = form.startswith("base64")
+    parts = (
+        (encoded[1:], encoded[-8:])
+        if base64_form
+        else (encoded[:-1], encoded[1:], encoded[:8], encoded[-8:])
+    )
+    for part in parts:
+        assert redactor.redact(f"<{part}>") == f"<{part}>", part
+
+
+def test_a_secret_sharing_words_with_the_plan_changes_nothing_else() -> None:
+    """A secret that shares words with plain values masks none of them (the 8-character
+    windows of the scrubber would): a reviewer reads every change."""
+    secret = "account-eu-production-Zq81"
+    redactor = whole_of(secret)
+    plan = '~ config.account: "account-eu" → "account-eu-production"\n  description: Zq81'
+    assert redactor.redact(plan) == plan
+    assert redactor.redact(f"leak {secret}.") == f"leak {REDACTED}."
+    # the scrubber, for foreign text only, would hide them
+    assert scrub(plan, [secret]) != plan
+
+
+def test_the_output_filter_takes_the_api_key_whole_with_its_prefix() -> None:
+    key = "sk_test_canaryAPIkey-Q5r4"
+    redactor = Redactor()
+    redactor.add_secret(Secret(key))
+    assert redactor.redact(f"Bearer {key}") == f"Bearer {REDACTED}"
+    assert redactor.redact(f"Bearer {key.upper()}") == f"Bearer {REDACTED}"
+    assert redactor.redact("keys look like sk_test_…") == "keys look like sk_test_…"
+    assert redactor.redact("got canaryAP…") == "got canaryAP…"  # a fragment: left
+
+
+def test_the_output_filter_ignores_values_of_4_characters_or_fewer() -> None:
+    redactor = whole_of("ab12", "Ab3d5", "Ab3d5f7h")
+    # "Ab3d5" inside the others is hidden with them
+    assert redactor.redact("ab12 Ab3d5 Ab3d5f7h Ab3d5f7") == (
+        f"ab12 {REDACTED} {REDACTED} {REDACTED}f7"
+    )
+    assert whole_of("ab12", "", "abc").empty
+
+
+def test_the_output_filter_merges_overlapping_values_and_keeps_touching_ones_apart() -> None:
+    first, second, third = "canary-first-A1b2", "canary-second-C3d4", "A1b2-second-tail9"
+    redactor = whole_of(first, second, third)
+    assert redactor.redact(first + second) == REDACTED * 2
+    assert redactor.redact(f"<{first[:13]}{third}>") == f"<{REDACTED}>"
+    assert redactor.redact(f"<{first[1:-4]}{third}>") == f"<{first[1:-4]}{REDACTED}>"
+
+
+def test_the_output_filter_learns_a_value_once() -> None:
+    redactor = Redactor()
+    assert redactor.empty and redactor.redact("anything") == "anything"
+    redactor.add(Secret("canary-via-add-1"))
+    redactor.add("canary-via-add-1")
+    assert not redactor.empty
+    assert redactor.redact("canary-via-add-1 canary-via-add-") == f"{REDACTED} canary-via-add-"

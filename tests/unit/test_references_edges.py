@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.manifest.references import RefusedValue, Resolver
-from reconciler.policy import DEFAULT_POLICY
+from reconciler.manifest.references import Reference, RefusedValue, Resolver
+from reconciler.policy import DEFAULT_POLICY, Policy
 from reconciler.secrets import REDACTED, Redactor, Secret
 
 API_KEY = "sk_test_references-key-Ab12"
@@ -21,29 +21,37 @@ def _resolver(**environ: str) -> Resolver:
     return Resolver(DEFAULT_POLICY, {"WORKOS_API_KEY": API_KEY, **environ}, Redactor())
 
 
-def test_a_secret_equal_to_the_api_key_is_refused_and_never_registered() -> None:
-    resolver = _resolver(RECONCILER_SECRET=f" {API_KEY}\n")
-    assert resolver.secret_env("RECONCILER_SECRET") == (
-        None,
-        "the value is the API key (WORKOS_API_KEY); refused",
-    )
+CONTAINS_KEY = "the value contains the API key (WORKOS_API_KEY); refused"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [f" {API_KEY}\n", f"KEY={API_KEY}\n", API_KEY.upper(), f"prefix-{API_KEY.lower()}-suffix"],
+    ids=["equal", "inside-a-dotenv", "upper-cased", "lower-cased-inside"],
+)
+def test_a_secret_holding_the_api_key_is_refused_and_never_registered(value: str) -> None:
+    resolver = _resolver(RECONCILER_SECRET=value)
+    assert resolver.secret_env("RECONCILER_SECRET") == (None, CONTAINS_KEY)
     assert resolver.redactor.empty
 
 
-def test_a_plain_value_equal_to_the_api_key_is_refused() -> None:
-    resolver = _resolver(RECONCILER_URL=API_KEY)
-    with pytest.raises(RefusedValue, match=r"the value is the API key \(WORKOS_API_KEY\)"):
-        resolver.plain_env("RECONCILER_URL")
+@pytest.mark.parametrize("value", [API_KEY, f"https://a.example/?k={API_KEY.upper()}"])
+def test_a_plain_variable_holding_the_api_key_is_refused(value: str) -> None:
+    resolver = _resolver(RECONCILER_VAR_URL=value)
+    with pytest.raises(RefusedValue, match=r"the value contains the API key \(WORKOS_API_KEY\)"):
+        resolver.var("RECONCILER_VAR_URL")
 
 
-def test_any_other_value_is_resolved_and_registered_with_the_redactor() -> None:
+def test_a_secret_is_registered_with_the_redactor_and_a_plain_variable_never() -> None:
     resolver = _resolver(
-        RECONCILER_SECRET="canary-resolved-Zz91", RECONCILER_URL="https://a.example"
+        RECONCILER_SECRET="canary-resolved-Zz91", RECONCILER_VAR_URL="https://a.example"
     )
     assert resolver.secret_env("RECONCILER_SECRET") == (Secret("canary-resolved-Zz91"), None)
-    assert resolver.plain_env("RECONCILER_URL") == "https://a.example"
+    assert resolver.var("RECONCILER_VAR_URL") == "https://a.example"
+    assert resolver.var("RECONCILER_VAR_UNSET") is None
+    # a plain variable is printed like a literal: the output filter leaves it
     assert resolver.redactor.redact("canary-resolved-Zz91 https://a.example") == (
-        f"{REDACTED} {REDACTED}"
+        f"{REDACTED} https://a.example"
     )
 
 
@@ -52,24 +60,63 @@ def test_without_an_api_key_nothing_is_taken_for_it() -> None:
     assert resolver.secret_env("RECONCILER_SECRET") == (Secret("canary-1234"), None)
 
 
+def test_a_secret_of_8_to_4096_characters_is_taken_and_no_other() -> None:
+    resolver = _resolver(
+        RECONCILER_7="a" * 5 + "Z7",
+        RECONCILER_8="a" * 7 + "Z",
+        RECONCILER_4096="a" * 4095 + "Z",
+        RECONCILER_4097="a" * 4096 + "Z",
+        RECONCILER_BLANK=" \n",
+    )
+    size = "a client secret must be 8 to 4096 characters long; refused"
+    assert resolver.secret_env("RECONCILER_7") == (None, size)
+    assert resolver.secret_env("RECONCILER_8") == (Secret("a" * 7 + "Z"), None)
+    assert resolver.secret_env("RECONCILER_4096") == (Secret("a" * 4095 + "Z"), None)
+    assert resolver.secret_env("RECONCILER_4097") == (None, size)
+    assert resolver.secret_env("RECONCILER_BLANK") == (None, "the value is empty")
+
+
 def test_an_env_client_secret_reference_is_judged_by_its_variable_name() -> None:
     resolver = _resolver()
-    assert resolver.secret_refusal("${env:RECONCILER_GITHUB}", "m.yaml") is None
-    assert resolver.secret_refusal("${env:GITHUB_TOKEN}", "m.yaml") == (
-        "is not allowed by the default policy (allowed: RECONCILER_*)"
-    )
-    assert resolver.secret_refusal("${env:WORKOS_API_KEY}", "m.yaml") == (
+
+    def refusal(written: str) -> str | None:
+        reference = Reference.parse(written)
+        assert reference is not None, written
+        return resolver.secret_refusal(reference, "m.yaml")
+
+    refused = "is not allowed by the default policy (references.env: RECONCILER_*)"
+    assert refusal("${env:RECONCILER_GITHUB}") is None
+    assert refusal("${env:GITHUB_TOKEN}") == refused
+    assert refusal("${env:WORKOS_API_KEY}") == (
         "is never resolvable: WORKOS_API_KEY is the API key"
     )
-    assert resolver.secret_refusal("literal-secret", "m.yaml") is None  # validation's to say
+    # every name goes through the allowlist first, whatever its shape
+    assert refusal("${env:1PASSWORD_TOKEN}") == refused
+    assert refusal("${env:deploy-token}") == refused
+    assert refusal("${env:RECONCILER_deploy-token}") == (
+        "is not a valid variable name (letters, digits and _, not starting with a digit)"
+    )
+    assert Reference.parse("literal-secret") is None  # validation's to say
 
 
 def test_a_file_client_secret_reference_is_judged_by_its_path(tmp_path: Path) -> None:
     manifest = str(tmp_path / "manifests" / "m.yaml")
+    beside = Reference.parse("${file:secrets/token.txt}")
+    outside = Reference.parse("${file:../token.txt}")
+    assert beside is not None and outside is not None
+    # the default policy allows no file: one a pull request adds beside its manifest included
     resolver = _resolver()
-    assert resolver.secret_refusal("${file:secrets/token.txt}", manifest) is None
-    refusal = resolver.secret_refusal("${file:../token.txt}", manifest)
-    assert refusal is not None and refusal.startswith("is not allowed by the default policy")
+    for reference in (beside, outside):
+        assert resolver.secret_refusal(reference, manifest) == (
+            "is not allowed by the default policy (references.files: no file; a policy file "
+            "names the directories ${file:} may read)"
+        )
+    # a policy names the roots
+    policy = Policy(path="policy.yaml", file_globs=("manifests/secrets/*",), root=str(tmp_path))
+    resolver = Resolver(policy, {"WORKOS_API_KEY": API_KEY}, Redactor())
+    assert resolver.secret_refusal(beside, manifest) is None
+    refusal = resolver.secret_refusal(outside, manifest)
+    assert refusal is not None and refusal.startswith("is not allowed by policy policy.yaml")
 
 
 def test_a_secret_file_swapped_for_a_symlink_after_its_check_is_not_followed(
@@ -79,7 +126,7 @@ def test_a_secret_file_swapped_for_a_symlink_after_its_check_is_not_followed(
     link = tmp_path / "token.txt"
     link.symlink_to(tmp_path / "elsewhere.txt")
     # the path checked was a plain file; a symlink stands there when it is opened
-    monkeypatch.setattr(Resolver, "_real", staticmethod(lambda _m, _t: (str(link), "")))
+    monkeypatch.setattr(Resolver, "_real", staticmethod(lambda _m, _t: str(link)))
     resolver = _resolver()
     secret, why = resolver.secret_file(str(tmp_path / "m.yaml"), "token.txt")
     assert secret is None

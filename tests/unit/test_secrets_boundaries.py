@@ -1,5 +1,9 @@
-"""The exact limits of what a secret shows and of what the redactor hides: each length on
-both sides of its boundary, secrets sharing a prefix, and every escaped form of an echo."""
+"""The exact limits of what a secret shows and of what the filters hide: each length on
+both sides of its boundary, secrets sharing a prefix, and every escaped form of an echo.
+
+Most rules are the scrubber's (``reconciler.scrubbing``, foreign text: fragments too);
+the whole-value matching is shared with the output filter (``Redactor``), and its tests
+run against both."""
 
 from __future__ import annotations
 
@@ -12,11 +16,12 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
-from reconciler.secrets import REDACTED, Redactor, Secret, masked, redact_key, scrub
+from reconciler.scrubbing import Scrubber, scrub
+from reconciler.secrets import REDACTED, Redactor, Secret, masked, redact_key
 
 
-def redactor_of(*secrets: str) -> Redactor:
-    redactor = Redactor()
+def redactor_of(*secrets: str) -> Scrubber:
+    redactor = Scrubber()
     for secret in secrets:
         redactor.add_secret(secret)
     return redactor
@@ -32,12 +37,12 @@ def test_a_secret_shows_exactly_its_last_4_characters() -> None:
     assert str(secret) == f"{secret}" == repr(secret)
 
 
-def test_a_secret_of_8_characters_has_a_hint_and_one_of_7_has_none() -> None:
-    assert Secret("abcd5678").hint == "5678"
-    assert repr(Secret("abcd5678")) == "Secret((sensitive, ends …5678))"
-    assert Secret("abc5678").hint is None
-    assert repr(Secret("abc5678")) == "Secret((sensitive))"
-    assert Secret("abc5678").last4 == "5678"  # what the API itself shows is still known
+def test_a_secret_shows_its_last_4_whatever_its_length() -> None:
+    # the hint depends on the last 4 alone, never on the length (a secret under 8
+    # characters is refused when it is read: tests/unit/test_references_edges.py)
+    for value in ("abcd5678", "abc5678", "x" * 4000 + "5678"):
+        assert Secret(value).hint == Secret(value).last4 == "5678"
+        assert repr(Secret(value)) == "Secret((sensitive, ends …5678))"
 
 
 def test_the_api_key_shows_its_last_4_from_8_characters_on() -> None:
@@ -78,7 +83,7 @@ def test_a_secret_of_5_characters_is_redacted_whole_and_one_of_4_never() -> None
 
 
 def test_a_value_of_5_characters_is_redacted_whole_and_one_of_4_never() -> None:
-    redactor = Redactor()
+    redactor = Scrubber()
     redactor.add_value("Ab3d5")
     redactor.add_value(Secret("Wx9z"))
     assert redactor.redact("[Ab3d5] [Wx9z]") == f"[{REDACTED}] [Wx9z]"
@@ -141,10 +146,31 @@ def test_a_short_secret_inside_a_longer_one_hides_the_whole_longer_one() -> None
     assert redactor.redact("<cnry42-y>") == f"<{REDACTED}-y>"
 
 
-def test_plain_values_overlapping_in_the_text_are_hidden_as_one() -> None:
-    redactor = Redactor()
-    for value in ("https://a.example/abcdx", "a.example/abcdef", "cdefgh"):
+WholeValues = Callable[..., Scrubber | Redactor]
+
+
+def _whole_values(*values: str) -> Scrubber:
+    redactor = Scrubber()
+    for value in values:
         redactor.add_value(value)
+    return redactor
+
+
+def _output_filter(*values: str) -> Redactor:
+    redactor = Redactor()
+    for value in values:
+        redactor.add_secret(value)
+    return redactor
+
+
+WHOLE_VALUE_FILTERS = pytest.mark.parametrize(
+    "filter_of", [_whole_values, _output_filter], ids=["scrubber-values", "redactor"]
+)
+
+
+@WHOLE_VALUE_FILTERS
+def test_plain_values_overlapping_in_the_text_are_hidden_as_one(filter_of: WholeValues) -> None:
+    redactor = filter_of("https://a.example/abcdx", "a.example/abcdef", "cdefgh")
     # "…/abcd" then "e": the automaton falls back from one value to the other
     assert redactor.redact("[https://a.example/abcdefgh]") == f"[https://{REDACTED}]"
     assert redactor.redact("[https://a.example/abcdx]") == f"[{REDACTED}]"
@@ -178,24 +204,21 @@ def _every_occurrence_hidden(text: str, values: list[str]) -> str:
     return "".join([*parts, text[done:]])
 
 
-def _whole_values(*values: str) -> Redactor:
-    redactor = Redactor()
-    for value in values:
-        redactor.add_value(value)
-    return redactor
-
-
-def test_whole_values_are_found_wherever_they_start_even_inside_another() -> None:
+@WHOLE_VALUE_FILTERS
+def test_whole_values_are_found_wherever_they_start_even_inside_another(
+    filter_of: WholeValues,
+) -> None:
     values = ["aabab", "ababb", "babaa", "bbaab", "abbaba", "aaaaa"]
-    redactor = _whole_values(*values)
+    redactor = filter_of(*values)
     for chars in itertools.product("ab", repeat=9):
         text = "".join(chars)
         assert redactor.redact(text) == _every_occurrence_hidden(text, values), text
 
 
-def test_a_value_is_found_right_after_a_partial_match_of_another() -> None:
+@WHOLE_VALUE_FILTERS
+def test_a_value_is_found_right_after_a_partial_match_of_another(filter_of: WholeValues) -> None:
     values = ["abcde", "bcdxy"]
-    redactor = _whole_values(*values)
+    redactor = filter_of(*values)
     # "abcd" then "x": the match goes on as "bcdx…"; after "abcde", nothing is half-matched
     for text in ("abcdxy", "zabcdez", "bcde", "abcdebcde", "abcdecdxy", "abcdbcdxy"):
         assert redactor.redact(text) == _every_occurrence_hidden(text, values), text
@@ -221,6 +244,8 @@ ENCODINGS: dict[str, Callable[[str], str]] = {
 def test_every_escaped_form_of_a_secret_is_hidden_whole(encoding: str) -> None:
     encoded = ENCODINGS[encoding](ESCAPED)
     assert encoded != ESCAPED
+    # the output filter: the whole form; the scrubber: its fragments too
+    assert _output_filter(ESCAPED).redact(f"a=1&s={encoded}&b=2") == f"a=1&s={REDACTED}&b=2"
     redactor = redactor_of(ESCAPED)
     assert redactor.redact(f"a=1&s={encoded}&b=2") == f"a=1&s={REDACTED}&b=2"
     # the start and the end of the form, each a fragment of 8
@@ -237,7 +262,7 @@ def test_a_short_secret_with_non_ascii_is_hidden_in_both_json_forms(ensure_ascii
 @pytest.mark.parametrize("ensure_ascii", [True, False])
 def test_a_plain_value_is_hidden_in_both_json_forms(ensure_ascii: bool) -> None:
     value = 'https://é.example/"token"'
-    redactor = Redactor()
+    redactor = Scrubber()
     redactor.add_value(value)
     body = json.dumps({"url": value}, ensure_ascii=ensure_ascii)
     assert redactor.redact(body) == f'{{"url": "{REDACTED}"}}'
@@ -245,7 +270,7 @@ def test_a_plain_value_is_hidden_in_both_json_forms(ensure_ascii: bool) -> None:
 
 def test_a_plain_value_is_not_hidden_url_encoded() -> None:
     value = "https://crm.acme.example/a b"
-    redactor = Redactor()
+    redactor = Scrubber()
     redactor.add_value(value)
     assert redactor.redact(quote_plus(value)) == quote_plus(value)
 
