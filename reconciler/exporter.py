@@ -52,7 +52,6 @@ SECRET_VARIABLE_PREFIX = "RECONCILER_"
 SCHEMA_FILE = Path(__file__).absolute().parent.parent / "schemas" / "manifest.schema.json"
 """The manifest schema in a source checkout (the repository root is the package's
 parent); absent from an installed wheel."""
-_REFERENCE_START = re.compile(r"\$\{(?:env|file):")
 _NOT_NAME = re.compile(r"[^A-Z0-9]+")
 # Manifest key order, as the manifest documentation writes it.
 _KEY_ORDER = tuple(name for name in Integration.model_fields if name != "protect")
@@ -173,18 +172,12 @@ def _policy_warnings(item: RemoteIntegration, variable: str, policy: Policy | No
 def _entry_warnings(
     item: RemoteIntegration, entry: dict[str, Any], left_out: Sequence[str]
 ) -> list[str]:
-    """Values a manifest can't say (a remote null) or would read otherwise (``${``)."""
+    """Values a manifest can't say (a remote null)."""
     warnings = [
         f"{item.slug} ({item.ownership}): {path} is null remotely, which a manifest can't "
         "say; it is left out (unmanaged)"
         for path in left_out
     ]
-    warnings.extend(
-        f"{item.slug} ({item.ownership}): {path} holds {text!r}, which the loader will "
-        "read as a reference; edit it before use"
-        for path, text in _strings(entry)
-        if path != "credentials.client_secret" and _REFERENCE_START.search(text)
-    )
     return warnings
 
 
@@ -322,10 +315,10 @@ def _entry(
     fields: dict[str, Any] = {"slug": item.slug}
     if item.ownership != "user":
         fields["ownership"] = item.ownership
-    fields.update(_written(INTEGRATION_FIELDS, data, left_out))
+    fields.update(_literal(_written(INTEGRATION_FIELDS, data, left_out)))
     if item.credentials is not None:
         missing: list[str] = []  # organization credentials have no client_id: not a loss
-        credentials = _written(CREDENTIAL_FIELDS, data, missing)
+        credentials = _literal(_written(CREDENTIAL_FIELDS, data, missing))
         if secret_variable is not None:
             left_out.extend(missing)
             credentials.update(
@@ -334,8 +327,21 @@ def _entry(
         fields["credentials"] = credentials
     if item.custom_provider is not None:
         # Written whole on each entry of a slug, so both carry the same shared definition.
-        fields["custom_provider"] = _written(CUSTOM_PROVIDER_FIELDS, data, left_out)
+        fields["custom_provider"] = _literal(_written(CUSTOM_PROVIDER_FIELDS, data, left_out))
     return {key: fields[key] for key in _KEY_ORDER if key in fields}, left_out
+
+
+def _literal(value: Any) -> Any:
+    """``value`` as a manifest writes it literally: each ``${`` of a string as ``$${``
+    (which the loader reads back as ``${``, never as a reference); map keys are never
+    interpolated and stay as they are."""
+    if isinstance(value, str):
+        return value.replace("${", "$${")
+    if isinstance(value, dict):
+        return {key: _literal(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_literal(item) for item in value]
+    return value
 
 
 def _written(
@@ -367,18 +373,3 @@ def _nullable(name: str) -> bool:
     except ValidationError:
         return False
     return True
-
-
-def _strings(value: Any, path: str = "") -> list[tuple[str, str]]:
-    """Every string inside ``value``, with its dotted path."""
-    if isinstance(value, str):
-        return [(path, value)]
-    if isinstance(value, dict):
-        return [
-            found
-            for key, item in value.items()
-            for found in _strings(item, f"{path}.{key}" if path else str(key))
-        ]
-    if isinstance(value, list):
-        return [found for index, item in enumerate(value) for found in _strings(item, path)]
-    return []

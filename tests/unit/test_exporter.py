@@ -431,11 +431,12 @@ def test_secret_note_names_each_variable_its_integration_and_last_4(
     assert "last 4 unknown" in secret_note(unknown)
 
 
-def test_values_that_read_as_references_are_warned_about() -> None:
-    item = remote("github", description="${env:HOME}")
-    (warning,) = export_manifest([item]).warnings
-    assert "github (user): description" in warning
-    assert export_manifest([remote("github", description="plain")]).warnings == ()
+def test_values_that_read_as_references_are_written_literally() -> None:
+    item = remote("github", description="${env:HOME} and $${x}", scopes=["${var:S}"])
+    export = export_manifest([item])
+    assert export.warnings == ()
+    assert "description: $${env:HOME} and $$${x}" in export.text
+    assert "- $${var:S}" in export.text
 
 
 def test_strings_stay_strings_under_yaml_1_2(tmp_path: Path) -> None:
