@@ -64,18 +64,21 @@ def provider_problems(desired: Desired, remote: Sequence[RemoteIntegration]) -> 
                     f"providers declare no config fields; the API refuses {keys}",
                 )
             )
+    by_slug: dict[str, list[RemoteIntegration]] = {}
+    for listed in remote:
+        by_slug.setdefault(listed.slug, []).append(listed)
     for slug, items in defined.items():
-        problems.extend(_endpoint_problems(slug, items, remote))
+        problems.extend(_endpoint_problems(slug, items, by_slug.get(slug, [])))
     return problems
 
 
 def _endpoint_problems(
-    slug: str, items: list[DesiredIntegration], remote: Sequence[RemoteIntegration]
+    slug: str, items: list[DesiredIntegration], listed: list[RemoteIntegration]
 ) -> list[Problem]:
     """The definition a custom provider ends with (the remote one, if any, with the
     manifest's fields applied) must hold the endpoints of every integration it serves:
-    the manifest's entries of the slug and the remote ones the manifest leaves alone."""
-    listed = [item for item in remote if item.slug == slug]
+    the manifest's entries of the slug and the remote ones the manifest leaves alone
+    (``listed``: the remote integrations of ``slug``)."""
     final = next((dict(i.custom_provider) for i in listed if i.custom_provider), {})
     for item in items:
         if item.spec.custom_provider is not None:
