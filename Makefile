@@ -33,6 +33,7 @@ format: $(STAMP)
 
 schema: $(STAMP)
 	$(BIN)/reconciler schema > schemas/manifest.schema.json
+	$(BIN)/reconciler schema --plan > schemas/plan.schema.json
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

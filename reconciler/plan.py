@@ -194,6 +194,9 @@ class Plan:
     secrets_compared: bool = True
     """False for a plan made with ``--no-secrets``: it can be shown, never applied."""
     custom_slugs: tuple[CustomSlug, ...] = ()
+    adopted: tuple[Identity, ...] = ()
+    """Unchanged entries the baseline (``plan --baseline``) does not list: from now on
+    managed, with no change. Never a change (``has_changes`` ignores them)."""
 
     def custom_slug(self, slug: str) -> CustomSlug | None:
         """What the plan saw of ``slug`` when it is a custom provider's, else None."""
@@ -210,6 +213,7 @@ class Plan:
     def summary(self) -> dict[str, int]:
         counts = {kind.value: self.count(kind) for kind in ActionKind}
         counts["unchanged"] = len(self.unchanged)
+        counts["adopted"] = len(self.adopted)
         counts["unmanaged"] = len(self.unmanaged)
         return counts
 
@@ -220,6 +224,7 @@ class Plan:
             "summary": self.summary,
             "changes": [action.to_dict() for action in self.actions],
             "unmanaged": [{"slug": s, "ownership": o} for s, o in self.unmanaged],
+            "adopted": [{"slug": s, "ownership": o} for s, o in self.adopted],
             "warnings": list(self.warnings),
         }
         if self.targeting is not None:

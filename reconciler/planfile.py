@@ -23,6 +23,7 @@ import os
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -150,6 +151,7 @@ def dump(
         "kind": FILE_KIND,
         "version": FILE_VERSION,
         "api_url": api_url,
+        "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "api_key_fingerprint": keys.key_fingerprint,
         "policy": {"name": policy.name, "sha256": policy.fingerprint},
         "manifest": {"files": names, "sha256": manifest_digest(desired.files, names)},

@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from reconciler import planfile
+from reconciler.adoption import Baseline, adopt
 from reconciler.api import IntegrationsApi
 from reconciler.applier import apply_plan
 from reconciler.environments import check_environment
@@ -92,6 +93,7 @@ async def review(
     rotate_secrets: bool = False,
     environment: str | None = None,
     targets: Sequence[str] = (),
+    baseline: Baseline | None = None,
 ) -> Review:
     """Plan ``desired`` against what ``api`` lists, under ``policy``.
 
@@ -104,6 +106,8 @@ async def review(
     ``targets`` (``SLUG[/OWNERSHIP]`` globs, ``reconciler.targeting``) makes a
     partial plan: only the selected integrations are acted on; a pattern that
     selects nothing is a ``ConfigError``. A saved plan keeps its own targets.
+    With ``baseline`` (``reconciler.adoption.read_baseline``: the base branch's
+    manifests), unchanged entries it does not list are shown as adopted.
     """
     check_environment(desired.settings.environment, environment, policy.environment)
     if saved is not None:
@@ -133,6 +137,8 @@ async def review(
             api_key=api.api_key,
             policy=policy,
         )
+    if baseline is not None:
+        result = adopt(result, baseline)
     refused = refusals(result, desired.settings, policy=policy, force=force)
     warnings = [
         *listing_warnings(remote),

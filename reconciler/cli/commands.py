@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING
 import click
 
 from reconciler.cli.group import cli
-from reconciler.cli.options import api_options, files_option, no_secrets_option, policy_option
+from reconciler.cli.options import (
+    api_options,
+    files_option,
+    format_option,
+    no_secrets_option,
+    policy_option,
+)
 from reconciler.cli.runtime import (
     echo,
     handle_errors,
@@ -64,17 +70,68 @@ def validate(files: tuple[str, ...], policy_file: str | None, no_secrets: bool) 
 
 
 @cli.command()
+@click.option(
+    "--plan",
+    "plan_schema",
+    is_flag=True,
+    help="The JSON plan's schema instead (what `plan --format json` prints).",
+)
 @handle_errors
-def schema() -> None:
+def schema(plan_schema: bool) -> None:
     """Print the manifest's JSON Schema (for editors and CI checks).
+
+    With --plan, the schema of the JSON plan (`plan --format json`,
+    `apply --format json`, `show --format json`), as shipped in the package.
 
     \b
     Examples:
       reconciler schema > schemas/manifest.schema.json
+      reconciler schema --plan > plan.schema.json
     """
+    if plan_schema:
+        from reconciler.schema import plan_schema_text
+
+        click.echo(plan_schema_text(), nl=False)
+        return
     from reconciler.schema import manifest_schema
 
     click.echo(json.dumps(manifest_schema(), indent=2, sort_keys=True))
+
+
+@cli.command()
+@click.argument("plan_file", metavar="PLAN_FILE", type=click.Path(dir_okay=False))
+@format_option
+@handle_errors
+def show(plan_file: str, output_format: str) -> None:
+    """Show a saved plan (from `plan --out`): what it will do, where and when it was made.
+
+    Prints the target API, the plan's age, the fingerprints that bind it (API
+    key, policy, manifests) and its actions, in any format. No API call and no
+    API key needed: to check that it still holds, `apply --plan` (or a fresh
+    `plan`) asks the API.
+
+    \b
+    Examples:
+      reconciler show plan.json
+      reconciler show plan.json --format markdown >> "$GITHUB_STEP_SUMMARY"
+      reconciler show plan.json --format json | jq .saved.age_seconds
+    """
+    from reconciler import planfile
+    from reconciler.cli.console import color_enabled
+    from reconciler.render.saved import (
+        render_saved_json,
+        render_saved_markdown,
+        render_saved_text,
+    )
+    from reconciler.show import show as shown_of
+
+    shown = shown_of(planfile.read(plan_file), plan_file)
+    if output_format == "json":
+        echo(render_saved_json(shown), nl=False)
+    elif output_format == "markdown":
+        echo(render_saved_markdown(shown), nl=False)
+    else:
+        echo(render_saved_text(shown, color=color_enabled()), nl=False)
 
 
 @cli.command()

@@ -196,3 +196,16 @@ def target_option(command: F) -> F:
         "with changes it skips; prune deletes only targeted ones. A pattern that matches "
         "nothing is an error. Recorded in a saved plan.",
     )(command)
+
+
+def baseline_option(command: F) -> F:
+    return click.option(
+        "--baseline",
+        multiple=True,
+        type=click.Path(),
+        metavar="PATH",
+        help="The base branch's manifests (file or directory; repeatable): unchanged entries "
+        "they don't list are shown as adopted (will be managed; no change). Never a change "
+        "for --detailed-exitcode. Only their slugs and ownerships are read; a missing path "
+        "is an empty baseline.",
+    )(command)

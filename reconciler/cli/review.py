@@ -23,6 +23,7 @@ from reconciler.cli.console import (
 from reconciler.cli.group import cli
 from reconciler.cli.options import (
     api_options,
+    baseline_option,
     environment_option,
     files_option,
     format_option,
@@ -62,7 +63,9 @@ EXIT_CHANGES = 2
 @api_options
 @environment_option
 @format_option
-@click.option("--out", type=click.Path(dir_okay=False), help="Save the plan for `apply --plan`.")
+@click.option(
+    "-o", "--out", type=click.Path(dir_okay=False), help="Save the plan for `apply --plan`."
+)
 @click.option(
     "--detailed-exitcode",
     is_flag=True,
@@ -72,6 +75,7 @@ EXIT_CHANGES = 2
 @rotate_option
 @no_secrets_option
 @target_option
+@baseline_option
 @handle_errors
 def plan(
     files: tuple[str, ...],
@@ -86,6 +90,7 @@ def plan(
     rotate_secrets: bool,
     no_secrets: bool,
     targets: tuple[str, ...],
+    baseline: tuple[str, ...],
 ) -> None:
     """Show what apply would change. Changes nothing.
 
@@ -102,13 +107,16 @@ def plan(
       reconciler plan --no-secrets             # a pull request's plan: no client secret
       reconciler plan --policy .github/reconciler-policy.yaml
       reconciler plan --target github --target 'crm-*/organization'
+      reconciler plan -f integrations/ --baseline base/integrations/   # shows adoptions
     """
+    from reconciler.adoption import read_baseline
     from reconciler.workflow import review, save
 
     if no_secrets and rotate_secrets:
         raise ConfigError("--rotate-secrets needs the secrets: drop --no-secrets")
     policy = read_policy(policy_file)
     desired = load_manifests(files, policy, resolve_secrets=not no_secrets)
+    adoption = read_baseline(baseline) if baseline else None
     client = make_client(api_url, max_requests_per_minute)
 
     async def reviewed_then_closed() -> Review:
@@ -121,6 +129,7 @@ def plan(
                 rotate_secrets=rotate_secrets,
                 environment=environment,
                 targets=targets,
+                baseline=adoption,
             )
 
     reviewed = run(reviewed_then_closed())

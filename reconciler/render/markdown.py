@@ -20,7 +20,7 @@ import re
 from reconciler.escaping import for_terminal
 from reconciler.plan import DISPLAY_ORDER, Action, ActionKind, Plan, Target
 from reconciler.render.diffs import Row, Sign, row
-from reconciler.render.text import DESTROYS, partial_note
+from reconciler.render.text import ADOPTED, DESTROYS, partial_note
 from reconciler.results import ApplyResult
 
 MAX_CHARS = 65_000
@@ -82,7 +82,10 @@ def summary_text(plan: Plan) -> str:
     """``0 to replace, 1 to delete, 3 to create, 1 to update, 12 unchanged, 2 unmanaged``."""
     counts = plan.summary
     parts = [f"{counts[kind.value]} to {kind.value}" for kind in DISPLAY_ORDER]
-    parts += [f"{counts['unchanged']} unchanged", f"{counts['unmanaged']} unmanaged"]
+    parts.append(f"{counts['unchanged']} unchanged")
+    if counts["adopted"]:
+        parts.append(f"{counts['adopted']} adopted")
+    parts.append(f"{counts['unmanaged']} unmanaged")
     return ", ".join(parts)
 
 
@@ -221,12 +224,21 @@ def _actions_within(actions: list[Action], budget: int) -> list[str]:
 
 
 def _unmanaged_section(plan: Plan) -> str:
-    if not plan.unmanaged:
+    sections = [
+        _names(f"**Adopted** (not in the baseline; {ADOPTED})", plan.adopted),
+        _names("**Unmanaged** (in WorkOS, not in the manifest; left alone)", plan.unmanaged),
+    ]
+    return "\n\n".join(section for section in sections if section)
+
+
+def _names(title: str, identities: tuple[tuple[str, str], ...]) -> str:
+    """``title: `a` (user), `b` (organization) and 3 more.`` (empty for none)."""
+    if not identities:
         return ""
-    shown = plan.unmanaged[:50]
+    shown = identities[:50]
     names = ", ".join(f"{code(slug)} ({cell(ownership)})" for slug, ownership in shown)
-    more = f" and {len(plan.unmanaged) - len(shown)} more" if len(plan.unmanaged) > 50 else ""
-    return f"**Unmanaged** (in WorkOS, not in the manifest; left alone): {names}{more}."
+    more = f" and {len(identities) - len(shown)} more" if len(identities) > 50 else ""
+    return f"{title}: {names}{more}."
 
 
 OUTCOME_MARKS = {"succeeded": "✅ ok", "failed": "❌ **FAILED**", "skipped": "⏭️ skipped"}

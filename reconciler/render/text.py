@@ -29,6 +29,7 @@ HEADLINES = {
     ActionKind.DELETE: "will be deleted",
 }
 DESTROYS = "destroys all its connected accounts"
+ADOPTED = "will be managed; no change"
 
 
 def render_header(target: Target) -> str:
@@ -87,7 +88,11 @@ def _action_lines(action: Action, color: bool) -> list[str]:
 def summary_line(plan: Plan) -> str:
     counts = plan.summary
     changes = ", ".join(f"{counts[kind.value]} to {kind.value}" for kind in DISPLAY_ORDER)
-    return f"Plan: {changes}. {counts['unchanged']} unchanged, {counts['unmanaged']} unmanaged."
+    adopted = f"{counts['adopted']} adopted, " if counts["adopted"] else ""
+    return (
+        f"Plan: {changes}. {counts['unchanged']} unchanged, {adopted}"
+        f"{counts['unmanaged']} unmanaged."
+    )
 
 
 def render_text(plan: Plan, *, color: bool = False, target: Target | None = None) -> str:
@@ -110,6 +115,11 @@ def render_text(plan: Plan, *, color: bool = False, target: Target | None = None
             _style("No changes.", color, fg="green", bold=True)
             + " The remote integrations match the manifest."
         )
+        lines.append("")
+    if plan.adopted:
+        lines.append(f"Adopted (not in the baseline; {ADOPTED}):")
+        for slug, ownership in plan.adopted:
+            lines.append(f"  {_style('=', color, fg='cyan')} {_identity(slug, ownership)}")
         lines.append("")
     if plan.unmanaged:
         lines.append("Unmanaged (in WorkOS but not in the manifest; left alone):")

@@ -257,6 +257,7 @@ def test_the_wheel_contents(wheel: Path) -> None:
     assert "[console_scripts]" in entry_points
     assert re.search(r"^reconciler = reconciler\.cli:main$", entry_points, re.MULTILINE)
     assert "reconciler/py.typed" in names
+    assert "reconciler/plan.schema.json" in names, "the JSON plan's schema ships"
     assert top_level == ["reconciler"]
     assert {name.split("/", 1)[0] for name in names} == {"reconciler", f"{STEM}.dist-info"}
     packaged = {name for name in names if name.endswith(".py")}
@@ -314,6 +315,11 @@ def test_version_validate_and_schema_from_the_wheel(venv: Path, tmp_path: Path) 
     schema = _run(venv, "schema", cwd=tmp_path)
     assert schema.returncode == 0, schema.stderr
     assert json.loads(schema.stdout) == manifest_schema()
+
+    plan_schema = _run(venv, "schema", "--plan", cwd=tmp_path)
+    assert plan_schema.returncode == 0, plan_schema.stderr
+    committed = (ROOT / "schemas" / "plan.schema.json").read_text(encoding="utf-8")
+    assert plan_schema.stdout == committed, "the installed wheel prints the plan schema"
 
 
 def test_the_emulator_says_how_to_get_its_extra(venv: Path, tmp_path: Path) -> None:

@@ -300,6 +300,7 @@ def test_json_form_has_the_fixed_keys() -> None:
         "delete": 0,
         "replace": 0,
         "unchanged": 0,
+        "adopted": 0,
         "unmanaged": 1,
     }
     (change,) = data["changes"]

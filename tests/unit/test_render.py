@@ -186,6 +186,7 @@ def test_json_keys_summary_and_change_order() -> None:
         "replace": 1,
         "update": 1,
         "unchanged": 1,
+        "adopted": 0,
         "unmanaged": 0,
     }
     assert [(c["action"], c["slug"]) for c in document["changes"]] == [
