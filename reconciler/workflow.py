@@ -45,6 +45,7 @@ from reconciler.provider_checks import catalogue_warnings, provider_problems
 from reconciler.results import ActionResult, ApplyResult
 from reconciler.safety import policy_warnings, refusals, with_refusals
 from reconciler.secrets import redact_key
+from reconciler.slugs import entry_sources, located, unknown_slug_warnings
 from reconciler.targeting import Selection
 
 
@@ -144,6 +145,7 @@ async def review(
         *listing_warnings(remote),
         *catalogue_warnings(desired, remote),
         *policy_warnings(desired.settings, policy),
+        *unknown_slug_warnings(desired, (r.slug for r in remote)),
     ]
     return Review(
         plan=with_refusals(result, [*warnings, *refused]),
@@ -208,7 +210,8 @@ async def execute(
     review must be made against the same API and key. ``on_start`` and
     ``on_result`` hear of each action; ``stop`` is asked before each starts
     (see ``reconciler.applier.apply_plan``). Failures are in the result:
-    ``raise_for_failures()`` turns them into ``ApplyFailedError``.
+    ``raise_for_failures()`` turns them into ``ApplyFailedError``. A 404 to an action
+    the manifest asked for is reported at the entry's ``file:line:col``.
     """
     _check_destination(reviewed, api)
     if not (reviewed.plan.secrets_compared and reviewed.desired.secrets_resolved):
@@ -222,15 +225,22 @@ async def execute(
     )
     if refused:
         raise UnsafePlanError(refused)
-    return await apply_plan(
+    sources = entry_sources(reviewed.desired)
+
+    def heard(result: ActionResult) -> None:
+        if on_result is not None:
+            on_result(located(result, sources))
+
+    outcome = await apply_plan(
         reviewed.plan,
         api,
         secrets=reviewed.desired.secrets(),
         concurrency=concurrency,
         on_start=on_start,
-        on_result=on_result,
+        on_result=heard,
         stop=stop,
     )
+    return replace(outcome, results=tuple(located(r, sources) for r in outcome.results))
 
 
 async def snapshot(

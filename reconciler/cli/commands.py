@@ -56,9 +56,10 @@ def validate(files: tuple[str, ...], policy_file: str | None, no_secrets: bool) 
       reconciler validate --policy .github/reconciler-policy.yaml -f integrations/
     """
     from reconciler.manifest.checks import ignored_warnings
+    from reconciler.slugs import unknown_slug_warnings
 
     desired = load_manifests(files, read_policy(policy_file), resolve_secrets=not no_secrets)
-    for warning in ignored_warnings(desired):
+    for warning in [*ignored_warnings(desired), *unknown_slug_warnings(desired)]:
         echo(f"Warning: {for_terminal(warning)}", err=True)
     if runtime().quiet:
         return
