@@ -131,7 +131,27 @@ class ApiError(ReconcilerError):
 
 
 class AuthenticationError(ApiError):
-    """401 or 403: the API key is missing, wrong, or lacks permission."""
+    """401 or 403: the API key is missing, wrong, or lacks permission. A 401 says how to
+    check the key (``UNAUTHORIZED_HINT``); ``api_message`` stays the API's own words."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(message, status=status, code=code, request_id=request_id)
+        if status == 401:
+            self.args = (f"{self.args[0]}. {UNAUTHORIZED_HINT}",)
+
+
+UNAUTHORIZED_HINT = (
+    "The API key was refused: check WORKOS_API_KEY, which must be an active secret key "
+    "(sk_live_... or sk_test_...) of the WorkOS environment you target (dashboard: "
+    "API Keys), and that --api-url / WORKOS_BASE_URL is that environment's API"
+)
 
 
 class NotFoundError(ApiError):

@@ -220,6 +220,14 @@ class Settings(_Strict):
             "apply refuse to run unless --environment / RECONCILER_ENVIRONMENT names it."
         ),
     )
+    api_key_kind: Literal["live", "test"] | None = Field(
+        None,
+        description=(
+            "The kind of API key these manifests are for: live (sk_live_...) or test "
+            "(sk_test_...); plan and apply refuse another kind before any request. The "
+            "policy's api_key_kind wins over this one."
+        ),
+    )
 
 
 class Manifest(_Strict):

@@ -97,6 +97,7 @@ class PolicyFile(_Strict):
 
     version: Literal[1]
     environment: str | None = Field(None, min_length=1)
+    api_key_kind: Literal["live", "test"] | None = None
     references: _References = Field(default_factory=_References)
     custom_provider_urls: list[str] | None = None
     safety: _Safety = Field(default_factory=_Safety)
@@ -118,6 +119,7 @@ class Policy:
 
     path: str | None = None
     environment: str | None = None
+    api_key_kind: Literal["live", "test"] | None = None
     env_globs: tuple[str, ...] = DEFAULT_ENV_GLOBS
     var_globs: tuple[str, ...] = DEFAULT_VAR_GLOBS
     file_globs: tuple[str, ...] = ()
@@ -147,6 +149,8 @@ class Policy:
             "allow_prune": self.allow_prune,
             "max_delete_fraction": self.max_delete_fraction,
         }
+        if self.api_key_kind is not None:
+            data["api_key_kind"] = self.api_key_kind
         text = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
 
@@ -327,6 +331,7 @@ def load_policy(path: str | os.PathLike[str] | None) -> Policy:
     return Policy(
         path=display,
         environment=spec.environment,
+        api_key_kind=spec.api_key_kind,
         env_globs=DEFAULT_ENV_GLOBS if references.env is None else tuple(references.env),
         var_globs=DEFAULT_VAR_GLOBS if references.vars is None else tuple(references.vars),
         file_globs=() if references.files is None else tuple(references.files),

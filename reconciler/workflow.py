@@ -26,7 +26,7 @@ from reconciler import planfile
 from reconciler.adoption import Baseline, adopt
 from reconciler.api import IntegrationsApi
 from reconciler.applier import apply_plan
-from reconciler.environments import check_environment
+from reconciler.environments import check_environment, check_key_kind
 from reconciler.errors import (
     ConfigError,
     ManifestError,
@@ -111,6 +111,7 @@ async def review(
     manifests), unchanged entries it does not list are shown as adopted.
     """
     check_environment(desired.settings.environment, environment, policy.environment)
+    check_key_kind(desired.settings.api_key_kind, policy.api_key_kind, api.api_key)
     if saved is not None:
         if rotate_secrets and not saved.rotate_secrets:
             raise ConfigError(
@@ -251,6 +252,7 @@ async def snapshot(
     policy: Policy = DEFAULT_POLICY,
 ) -> Export:
     """Every remote integration as a manifest (``reconciler.exporter``), to adopt them."""
+    check_key_kind(None, policy.api_key_kind, api.api_key)
     remote = await api.list_integrations()
     exported = export_manifest(remote, schema=schema, ignore=list(ignore), policy=policy)
     noticed = listing_warnings(remote)
