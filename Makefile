@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed-stamp
 
 .PHONY: install demo test lint format schema clean
 
+DEMO_STAMP := $(VENV)/.demo-stamp
+
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,emulator]'
@@ -13,7 +15,16 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-demo: $(STAMP)
+# The demo needs the tool and its emulator extra only, not the development toolchain:
+# an up-to-date `make install` serves, else only '.[emulator]' is installed.
+$(DEMO_STAMP): pyproject.toml
+	if [ -f $(STAMP) ] && [ $(STAMP) -nt pyproject.toml ]; then :; else \
+	  $(PYTHON) -m venv $(VENV) && \
+	  $(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[emulator]'; \
+	fi
+	touch $(DEMO_STAMP)
+
+demo: $(DEMO_STAMP)
 	./examples/demo.sh
 
 # Every Python directory: the package, its tests, the benchmarks and the mutation runner.
