@@ -38,6 +38,8 @@ TOKEN = "ghs_test-token-0001"
 BOT = "github-actions[bot]"
 _EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 _REFERENCE = re.compile(r"[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)*")
+GITHUB_EXPRESSIONS = {"github.event.pull_request.number", "github.event_name", "github.sha"}
+"""The only ``github`` context the action's steps read."""
 _NOT_ON_A_RUNNER = {"GH_TOKEN", "GITHUB_TOKEN", "PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV"}
 """Variables of this process a runner's step would not have (a token, this checkout)."""
 
@@ -100,16 +102,27 @@ def run_action(
     event: Mapping[str, Any] | None = None,
     installed: Mapping[str, str] | None = None,
     timeout: float = 300,
+    event_name: str | None = None,
+    sha: str = "f" * 40,
 ) -> ActionRun:
     """Run ``action.yml``'s steps in ``workspace`` as a runner would.
 
     ``env`` is the job's environment (added to this process's). With ``installed``, the
     install step is not run and these are its outputs (``bin``, ``version``).
+    ``event_name`` defaults to ``pull_request`` when ``event`` is one.
     """
     action = load_action()
     unknown = set(inputs) - set(action["inputs"])
     assert not unknown, f"inputs action.yml does not declare: {sorted(unknown)}"
-    github = {"token": TOKEN, "event": dict(event or {}), "repository": REPOSITORY}
+    if event_name is None:
+        event_name = "pull_request" if "pull_request" in (event or {}) else ""
+    github = {
+        "token": TOKEN,
+        "event": dict(event or {}),
+        "repository": REPOSITORY,
+        "event_name": event_name,
+        "sha": sha,
+    }
     values = {
         name: substitute(str(spec.get("default", "")), {"github": github})
         for name, spec in action["inputs"].items()
@@ -387,7 +400,7 @@ def test_action_metadata() -> None:
                 step_id, _, output = rest.partition(".outputs.")
                 assert output in written.get(step_id, set()), f"{step['name']}: {expression}"
             else:
-                assert expression == "github.event.pull_request.number", expression
+                assert expression in GITHUB_EXPRESSIONS, expression
         if "id" in step:
             written[step["id"]] = _written_outputs(step["run"])
     unused = set(inputs) - used - {"github-token"}
@@ -425,6 +438,7 @@ def test_the_action_installs_our_distribution() -> None:
 
 
 def test_plan_arguments_and_outputs(fakes: Fakes, workspace: Path) -> None:
+    runner_temp = workspace.parent / "runner-temp"
     run = fake_run(
         fakes,
         workspace,
@@ -446,15 +460,16 @@ def test_plan_arguments_and_outputs(fakes: Fakes, workspace: Path) -> None:
         *("-f", "integrations/base", "-f", "integrations/production"),
         *("--policy", ".github/reconciler-policy.yaml"),
         *("--environment", "production", "--format", "text"),
-        *("--out", "plan.json", "--detailed-exitcode"),
+        *("--out", str(runner_temp / "plan.json"), "--detailed-exitcode"),
         *("--target", "crm-*", "--target", "$HOME"),
     ], "no globbing, no expansion"
     assert call["cwd"] == str(workspace)
     assert call["env"] == {"GH_TOKEN": None, "GITHUB_TOKEN": None, "WORKOS_API_KEY": "sk_test_key"}
     assert run.outputs["exit-code"] == "2"
     assert run.outputs["has-changes"] == "true"
-    assert run.outputs["plan-path"] == str(workspace / "plan.json")
+    assert run.outputs["plan-path"] == str(runner_temp / "plan.json"), "never in the checkout"
     assert Path(run.outputs["report-path"]).read_text() == "Plan: 1 to create.\n"
+    assert Path(run.outputs["report-path"]).is_relative_to(runner_temp)
     assert run.outputs["report-path"].endswith(".txt")
     assert run.outputs["version"] == "0.1.0"
     assert "Plan: 1 to create." in run.log, "the report is in the log too"
@@ -495,14 +510,16 @@ def test_exit_codes(
 
 
 def test_apply_and_validate_arguments(fakes: Fakes, workspace: Path) -> None:
-    (workspace / "plan.json").write_text("{}")
+    saved = workspace.parent / "runner-temp" / "plan.json"
+    saved.parent.mkdir(parents=True, exist_ok=True)
+    saved.write_text("{}")
     apply = fake_run(
         fakes,
         workspace,
         {"command": "apply", "manifests": "m.yaml", "plan-file": "plan.json", "format": "json"},
     )
     assert apply.failed is None, apply.log
-    assert apply.outputs["plan-path"] == str(workspace / "plan.json")
+    assert apply.outputs["plan-path"] == str(saved)
     assert apply.outputs["report-path"].endswith(".json")
     now = fake_run(fakes, workspace, {"command": "apply", "environment": "staging"})
     assert now.outputs["plan-path"] == ""
@@ -514,7 +531,7 @@ def test_apply_and_validate_arguments(fakes: Fakes, workspace: Path) -> None:
     assert validate.failed is None, validate.log
     assert validate.outputs["plan-path"] == ""
     assert fakes.arguments() == [
-        ["apply", "-f", "m.yaml", "--format", "json", "--plan", "plan.json", "--yes"],
+        ["apply", "-f", "m.yaml", "--format", "json", "--plan", str(saved), "--yes"],
         ["apply", "--environment", "staging", "--format", "text", "--yes"],
         ["validate", "-f", "m.yaml", "--policy", "p.yaml"],
     ]

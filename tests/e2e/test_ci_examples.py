@@ -64,7 +64,12 @@ _REDIRECTIONS = re.compile(r"\d*[<>]+&?")
 _SCRIPT_KEYS = ("before_script", "script", "after_script")
 ACTION_USES = "your-org/reconciler@"
 """How the examples refer to the action: ``your-org`` is a placeholder."""
-NODE24_MAJORS = {"actions/checkout": 5, "actions/setup-python": 6, "actions/upload-artifact": 6}
+NODE24_MAJORS = {
+    "actions/checkout": 5,
+    "actions/setup-python": 6,
+    "actions/upload-artifact": 6,
+    "actions/download-artifact": 6,
+}
 """The first major version of each action that runs on node24 (node20 left the runners)."""
 
 
@@ -232,14 +237,35 @@ def test_the_check_catches_what_does_not_exist() -> None:
 
 
 def test_github_actions_workflow(tmp_path: Path) -> None:
+    """Pull requests planned for review; on merge a plan saved as an artifact, applied by a
+    job behind the protected environment with `apply --plan`."""
     workflow = _load(GITHUB)
     assert set(workflow["on"]) >= {"pull_request", "push"}
     assert workflow["on"]["push"]["branches"] == ["main"]
     jobs = workflow["jobs"]
-    plan_job, apply_job = jobs["plan"], jobs["apply"]
+    assert set(jobs) == {"plan", "plan-production", "apply", "drift"}
+    plan_job, saving, apply_job = jobs["plan"], jobs["plan-production"], jobs["apply"]
     assert "pull_request" in plan_job["if"]
     assert plan_job["permissions"]["pull-requests"] == "write"
+    assert plan_job["concurrency"] == {
+        "group": "integrations-plan-${{ github.event.pull_request.number }}",
+        "cancel-in-progress": True,
+    }, "one plan per pull request at a time"
+    (commented,) = [step for step in plan_job["steps"] if _uses_action(step)]
+    assert commented["with"]["comment"] is True, "the plan as a sticky pull-request comment"
+    assert ".trusted-base/" in commented["with"]["baseline"], "the base branch's manifests"
+    assert "no-secrets" not in commented["with"], "the action's default: --no-secrets on PRs"
+
+    assert saving["environment"] == "production-plan"
+    assert "refs/heads/main" in saving["if"] and "push" in saving["if"]
+    assert saving["outputs"] == {"has-changes": "${{ steps.plan.outputs.has-changes }}"}
+    (upload,) = [s for s in saving["steps"] if "upload-artifact" in s.get("uses", "")]
+    assert upload["with"]["path"] == "${{ steps.plan.outputs.plan-path }}"
+    assert upload["with"]["name"] == "plan-${{ github.sha }}"
+
     assert apply_job["environment"] == "production"
+    assert apply_job["needs"] == "plan-production"
+    assert "needs.plan-production.outputs.has-changes == 'true'" in apply_job["if"]
     assert "refs/heads/main" in apply_job["if"]
     assert apply_job["env"]["WORKOS_API_KEY"] == "${{ secrets.WORKOS_API_KEY }}"
     assert all(
@@ -247,10 +273,13 @@ def test_github_actions_workflow(tmp_path: Path) -> None:
         for key, value in apply_job["env"].items()
         if key.endswith("SECRET") or key.endswith("API_KEY")
     )
-    uses = [step.get("uses", "") for step in plan_job["steps"]]
-    assert any(use.startswith("actions/upload-artifact@") for use in uses)
-    (commented,) = [step for step in plan_job["steps"] if _uses_action(step)]
-    assert commented["with"]["comment"] is True, "the plan as a sticky pull-request comment"
+    (download,) = [s for s in apply_job["steps"] if "download-artifact" in s.get("uses", "")]
+    assert download["with"]["name"] == upload["with"]["name"], "the very plan saved"
+    (applying,) = [step for step in apply_job["steps"] if _uses_action(step)]
+    directory = download["with"]["path"].removeprefix("${{ runner.temp }}/")
+    assert applying["with"]["plan-file"] == f"{directory}/plan.json"
+    assert applying["with"]["comment"] is True, "the results on the merged pull request"
+    assert apply_job["permissions"]["pull-requests"] == "write"
     for job in jobs.values():
         assert not any("gh " in step.get("run", "") for step in job["steps"]), "the action's job"
         assert any(_uses_action(step) for step in job["steps"])
@@ -263,7 +292,7 @@ def test_github_actions_workflow(tmp_path: Path) -> None:
     for arguments in commands:
         _check(arguments)
     plans = [args for args in commands if args[0] == "plan"]
-    assert any({"--format", "markdown", "--out"} <= set(args) for args in plans)
+    assert any({"--format", "markdown", "--out", "--baseline"} <= set(args) for args in plans)
     assert any("--detailed-exitcode" in args for args in plans)
     applies = [args for args in commands if args[0] == "apply"]
     assert applies and all({"--plan", "--yes"} <= set(args) for args in applies)
@@ -272,12 +301,19 @@ def test_github_actions_workflow(tmp_path: Path) -> None:
 def test_gitlab_ci_pipeline() -> None:
     pipeline = _load(GITLAB)
     assert pipeline["stages"] == ["plan", "apply"]
-    plan_job, apply_job = pipeline["plan"], pipeline["apply"]
+    plan_job, saving, apply_job = pipeline["plan"], pipeline["plan-production"], pipeline["apply"]
     assert "merge_request_event" in plan_job["rules"][0]["if"]
+    assert plan_job["interruptible"] is True, "one plan per merge request at a time"
     assert plan_job["allow_failure"] == {"exit_codes": [2]}
     assert "plan.json" in plan_job["artifacts"]["paths"]
+    assert saving["environment"]["name"] == "production-plan"
+    assert "plan.json" in saving["artifacts"]["paths"]
+    assert apply_job["needs"] == ["plan-production"], "the plan it applies is that job's"
     assert apply_job["environment"]["name"] == "production"
     assert "CI_DEFAULT_BRANCH" in apply_job["rules"][0]["if"]
+    script = "\n".join(plan_job["script"])
+    assert "Plans of forks are not run" in script
+    assert "CI_MERGE_REQUEST_SOURCE_PROJECT_ID" in script
 
     commands = [
         args for script in _gitlab_scripts(pipeline) for args in reconciler_commands(script)
@@ -286,7 +322,9 @@ def test_gitlab_ci_pipeline() -> None:
         _check(arguments)
     plans = [args for args in commands if args[0] == "plan"]
     assert any(
-        {"--format", "markdown", "--out", "--detailed-exitcode"} <= set(args) for args in plans
+        {"--format", "markdown", "--out", "--detailed-exitcode", "--no-secrets", "--baseline"}
+        <= set(args)
+        for args in plans
     )
     applies = [args for args in commands if args[0] == "apply"]
     assert applies and all({"--plan", "--yes"} <= set(args) for args in applies)
@@ -580,6 +618,10 @@ def test_codeowners_example_covers_the_trusted_paths() -> None:
         assert not set(owners) & set(manifest_owners), f"{what} is owned like the manifests"
 
 
+PRODUCTION_ENVIRONMENTS = {"production", "production-plan"}
+"""Where the production key and the client secrets live (deployment branch: main)."""
+
+
 def test_github_actions_follows_the_trust_model(tmp_path: Path) -> None:
     workflow = _load(GITHUB)
     policy_globs = _env_globs(_load(POLICY))
@@ -591,14 +633,13 @@ def test_github_actions_follows_the_trust_model(tmp_path: Path) -> None:
     for event in ("pull_request", "push"):
         assert policy_path in workflow["on"][event]["paths"], f"a policy change runs {event}"
     assert not any("secrets." in str(value) for value in workflow["env"].values())
-    production_key = "${{ secrets.WORKOS_API_KEY }}"
     jobs = workflow["jobs"]
 
     for name, job in jobs.items():
         env = {**workflow["env"], **job.get("env", {})}
-        if re.search(r"secrets\.WORKOS_API_KEY\b", repr(job)):
-            assert job.get("environment") == "production", f"{name} gets the production key"
-            assert "refs/heads/main" in job["if"] and "push" in job["if"], name
+        if re.search(r"secrets\.(WORKOS_API_KEY|RECONCILER_)", repr(job)):
+            assert job.get("environment") in PRODUCTION_ENVIRONMENTS, f"{name}: key or secrets"
+            assert "refs/heads/main" in job["if"], name
         for step in job["steps"]:
             if step.get("uses", "").startswith("actions/checkout@"):
                 with_ = step.get("with", {})
@@ -616,29 +657,33 @@ def test_github_actions_follows_the_trust_model(tmp_path: Path) -> None:
         assert "github-token" not in run["step"].get("with", {}), f"{name}: the default token"
         assert _under_policy(run["arguments"], run["step_env"]), f"{name}: {run['arguments']}"
 
-    plan_job, apply_job, drift_job = jobs["plan"], jobs["apply"], jobs["drift"]
+    plan_job = jobs["plan"]
     assert "environment" not in plan_job
     assert plan_job["permissions"] == {"contents": "read", "pull-requests": "write"}
-    for job in (plan_job, drift_job):
-        assert job["env"]["WORKOS_API_KEY"] == "${{ secrets.WORKOS_PLAN_API_KEY }}"
-        from_store = {
-            variable: str(value)
-            for variable, value in job["env"].items()
-            if "secrets." in str(value) or "vars." in str(value)
-        }
-        for variable, value in from_store.items():
+    assert plan_job["env"]["WORKOS_API_KEY"] == "${{ secrets.WORKOS_PLAN_API_KEY }}"
+    used = set(re.findall(r"secrets\.([A-Za-z0-9_]+)", repr(plan_job)))
+    assert used == {"WORKOS_PLAN_API_KEY"}, "no client secret is given to the PR job"
+    assert all(
+        _allowed(variable, var_globs) and "vars." in str(value)
+        for variable, value in plan_job["env"].items()
+        if variable != "WORKOS_API_KEY"
+    ), "the PR job gets repository variables (${var:}) only"
+    for name in ("plan-production", "apply", "drift"):
+        assert jobs[name]["env"]["WORKOS_API_KEY"] == "${{ secrets.WORKOS_API_KEY }}", name
+        assert jobs[name]["environment"] in PRODUCTION_ENVIRONMENTS, name
+        for variable, value in jobs[name]["env"].items():
             if variable == "WORKOS_API_KEY":
                 continue
             # a secret is read as ${env:} only; a repository variable is a ${var:}
-            globs = policy_globs if "secrets." in value else var_globs
-            assert _allowed(variable, globs), (variable, value)
-        used = set(re.findall(r"secrets\.([A-Za-z0-9_]+)", repr(job))) - {"WORKOS_PLAN_API_KEY"}
-        assert all(_allowed(secret, policy_globs) for secret in used), used
-        assert not any(_allowed(secret, var_globs) for secret in used), used
-    assert "refs/heads/main" in drift_job["if"]
-    assert apply_job["env"]["WORKOS_API_KEY"] == production_key
+            globs = policy_globs if "secrets." in str(value) else var_globs
+            assert _allowed(variable, globs), (name, variable, value)
+    assert jobs["apply"]["environment"] == "production", "the protected environment: the gate"
+    assert "refs/heads/main" in jobs["drift"]["if"]
 
     steps = plan_job["steps"]
+    guard = steps[0]
+    assert guard["id"] == "guard" and "head.repo.full_name" in str(guard["env"])
+    assert all("steps.guard.outputs.run == 'true'" in step.get("if", "") for step in steps[1:])
     first_reconciler = min(
         i
         for i, step in enumerate(steps)
@@ -650,22 +695,23 @@ def test_github_actions_follows_the_trust_model(tmp_path: Path) -> None:
         if "pull_request.base" in str(step.get("with", {}).get("ref", ""))
     ]
     checkout = steps[base_checkout]["with"]
-    assert checkout["sparse-checkout"] in (policy_path, "${{ env.RECONCILER_POLICY }}")
+    assert "${{ env.RECONCILER_POLICY }}" in checkout["sparse-checkout"].splitlines()
     (copy,) = [
         i
         for i, step in enumerate(steps)
         if "cp " in step.get("run", "") and "$RECONCILER_POLICY" in step.get("run", "")
     ]
     assert base_checkout < copy < first_reconciler, "the base branch's policy is used"
+    assert 'RECONCILER_POLICY=$trusted" >> "$GITHUB_ENV"' in steps[copy]["run"]
+    assert "$RUNNER_TEMP" in steps[copy]["run"], "the trusted copy lives outside the checkout"
 
 
 def test_gitlab_ci_follows_the_trust_model() -> None:
     pipeline = _load(GITLAB)
-    policy_globs = _env_globs(_load(POLICY)) + _var_globs(_load(POLICY))
     variables = pipeline["variables"]
     policy_path = variables["RECONCILER_POLICY"]
     assert "WORKOS_API_KEY" not in variables
-    assert not any(_allowed(name, policy_globs) for name in variables)
+    assert not any(_allowed(name, _env_globs(_load(POLICY))) for name in variables)
     jobs = {
         name: job for name, job in pipeline.items() if isinstance(job, dict) and "script" in job
     }
@@ -675,29 +721,22 @@ def test_gitlab_ci_follows_the_trust_model() -> None:
             for arguments in reconciler_commands(script):
                 assert _under_policy(arguments, env), f"{name}: {arguments} without policy"
 
-    plan_job, apply_job, drift_job = jobs["plan"], jobs["apply"], jobs["drift"]
-    for job in (plan_job, drift_job):
-        assert "environment" not in job
-        assert job["variables"]["WORKOS_API_KEY"] == "$WORKOS_PLAN_API_KEY"
-        assert all(
-            _allowed(name, policy_globs) for name in job["variables"] if name != "WORKOS_API_KEY"
-        )
-    assert "WORKOS_API_KEY" not in apply_job.get("variables", {}), "the production key's scope"
-    assert apply_job["environment"]["name"] == "production"
-    for job in (apply_job, drift_job):
-        assert "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH" in job["rules"][0]["if"]
-    for job in (plan_job, apply_job):
-        assert policy_path in job["rules"][0]["changes"], "a policy change runs the job"
+    plan_job = jobs["plan"]
+    assert "environment" not in plan_job
+    assert plan_job["variables"] == {"WORKOS_API_KEY": "$WORKOS_PLAN_API_KEY"}
+    for name in ("plan-production", "apply", "drift"):
+        job = jobs[name]
+        assert "WORKOS_API_KEY" not in job.get("variables", {}), f"{name}: the scoped key"
+        assert job["environment"]["name"] in PRODUCTION_ENVIRONMENTS, name
+        assert "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH" in job["rules"][0]["if"], name
+    for name in ("plan", "plan-production", "apply"):
+        assert policy_path in jobs[name]["rules"][0]["changes"], "a policy change runs the job"
 
-    script = plan_job["script"]
-    first_reconciler = min(i for i, line in enumerate(script) if _runs_reconciler(line))
-    (fetch,) = [i for i, line in enumerate(script) if "CI_MERGE_REQUEST_TARGET_BRANCH" in line]
-    (show,) = [
-        i
-        for i, line in enumerate(script)
-        if "git show" in line and '> "$RECONCILER_POLICY"' in line
-    ]
-    assert fetch < show < first_reconciler, "the target branch's policy is used"
+    script = "\n".join(plan_job["script"])
+    fetch = script.index("CI_MERGE_REQUEST_TARGET_BRANCH")
+    show = script.index('git show "FETCH_HEAD:${RECONCILER_POLICY}"')
+    assert fetch < show < script.index("reconciler validate"), "the target branch's policy"
+    assert 'export RECONCILER_POLICY=""' in script, "no policy there: the default, said so"
 
 
 # --- what the examples install and use ------------------------------------------------
