@@ -224,9 +224,12 @@ state["calls"].append({
 repository = os.environ["GITHUB_REPOSITORY"]
 listing = re.fullmatch(rf"repos/{repository}/issues/(\\d+)/comments(\\?per_page=100)?", path)
 single = re.fullmatch(rf"repos/{repository}/issues/comments/(\\d+)", path)
+pulls = re.fullmatch(rf"repos/{repository}/commits/([0-9a-f]+)/pulls", path)
 def url(comment):
     return f"https://github.com/{repository}/pull/{comment['issue']}#issuecomment-{comment['id']}"
-if method == "GET" and listing:
+if method == "GET" and pulls:
+    sys.stdout.write(json.dumps(state.get("pulls", {}).get(pulls.group(1), [])))
+elif method == "GET" and listing:
     comments = [c for c in state["comments"] if c["issue"] == int(listing.group(1))]
     pages = [comments[i:i + 2] for i in range(0, len(comments), 2)] or [[]]
     # gh api --paginate prints one array per page, one right after the other
@@ -287,6 +290,14 @@ class Fakes:
     def github(self) -> dict[str, Any]:
         state: dict[str, Any] = json.loads(self.gh_state.read_text(encoding="utf-8"))
         return state
+
+    def add_merged_pull(self, sha: str, number: int = 7) -> None:
+        """The pull request ``number`` merged as commit ``sha`` (for a push's comment)."""
+        state = self.github()
+        pulls = state.setdefault("pulls", {})
+        pulls[sha] = [{"number": 99, "merge_commit_sha": "0" * 40}]  # listed, not merged as it
+        pulls[sha].append({"number": number, "merge_commit_sha": sha})
+        self.gh_state.write_text(json.dumps(state), encoding="utf-8")
 
     def add_comment(self, login: str, body: str, issue: int = 7) -> None:
         state = self.github()
