@@ -360,11 +360,14 @@ def test_the_action_against_the_emulator(
         assert "Installed earlier in this job" in run.log, "one venv per job"
         return run
 
-    plan = action({"plan-file": "plan.json", "comment": "true"}, PULL_REQUEST)
+    # On a pull request the Action plans with --no-secrets by default (for review only:
+    # apply --plan refuses such a plan); here the plan is made to be applied.
+    saved = {"plan-file": "plan.json", "comment": "true", "no-secrets": "false"}
+    plan = action(saved, PULL_REQUEST)
     assert plan.failed is None, plan.log
     assert (plan.outputs["exit-code"], plan.outputs["has-changes"]) == ("2", "true")
-    assert plan.outputs["plan-path"] == str(workspace / "plan.json")
-    assert json.loads((workspace / "plan.json").read_text(encoding="utf-8"))
+    assert plan.outputs["plan-path"] == str(runner / "plan.json"), "under RUNNER_TEMP"
+    assert json.loads((runner / "plan.json").read_text(encoding="utf-8"))
     report = Path(plan.outputs["report-path"]).read_text(encoding="utf-8")
     assert report.startswith("### reconciler plan")
     (comment,) = fakes.github()["comments"]
@@ -375,7 +378,7 @@ def test_the_action_against_the_emulator(
     assert applied.failed is None, applied.log
     assert applied.outputs["exit-code"] == "0"
 
-    again = action({"comment": "true"}, PULL_REQUEST)
+    again = action({"comment": "true", "no-secrets": "false"}, PULL_REQUEST)
     assert again.failed is None, again.log
     assert (again.outputs["exit-code"], again.outputs["has-changes"]) == ("0", "false")
     (edited,) = fakes.github()["comments"]
