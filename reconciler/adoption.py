@@ -21,9 +21,9 @@ from typing import Any
 
 from reconciler.errors import Problem
 from reconciler.manifest.files import MAX_MANIFEST_BYTES, Unreadable, manifest_files, read_bounded
-from reconciler.manifest.yamlsource import parse
 from reconciler.models import OWNERSHIPS
 from reconciler.plan import Identity, Plan
+from reconciler.yamlsource import parse
 
 MISSING_BASELINE = (
     "baseline {path} does not exist (no manifests on the base branch?): every unchanged "
