@@ -63,6 +63,8 @@ def _demo_secrets() -> dict[str, str]:
     demo = (EXAMPLES / "demo.sh").read_text(encoding="utf-8")
     exported = dict(re.findall(r"^export (RECONCILER_[A-Z0-9_]+)=(\S+)$", demo, re.MULTILINE))
     assert exported
+    if "RECONCILER_POLICY" in exported:  # relative to the checkout, where demo.sh runs
+        exported["RECONCILER_POLICY"] = str(ROOT / exported["RECONCILER_POLICY"])
     return exported
 
 
@@ -119,6 +121,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("workspace")
     shutil.copy(EXAMPLES / "integrations.yaml", path / "integrations.yaml")
     shutil.copytree(EXAMPLES / "secrets", path / "secrets")
+    shutil.copy(EXAMPLES / "demo-policy.yaml", path / "demo-policy.yaml")
     return path
 
 
@@ -137,7 +140,11 @@ def _action(
         {"source": str(wheel), "version": __version__, "python": sys.executable, **inputs},
         workspace=workspace,
         runner_temp=runner,
-        env=_clean_env(**fakes.env(), **_demo_secrets(), **env),
+        env=_clean_env(
+            **fakes.env(),
+            **{**_demo_secrets(), "RECONCILER_POLICY": str(workspace / "demo-policy.yaml")},
+            **env,
+        ),
         event=event,
     )
 
