@@ -248,9 +248,10 @@ def completion(shell: str) -> None:
 
 
 def _write_new(out: str, text: str, *, force: bool) -> None:
+    from reconciler.safefiles import write_text
+
     try:
-        with open(out, "w" if force else "x", encoding="utf-8") as handle:
-            handle.write(text)
+        write_text(out, text, overwrite=force)
     except FileExistsError:
         raise ConfigError(f"{out} exists: pass --force to overwrite it") from None
     except OSError as error:

@@ -8,7 +8,6 @@ The rules (safety rails, saved plans, environments) live in
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -143,8 +142,10 @@ def plan(
 
 
 def _write_plan(out: str, text: str) -> None:
+    from reconciler.safefiles import write_text
+
     try:
-        Path(out).write_text(text)
+        write_text(out, text)
     except OSError as error:
         raise ConfigError(f"cannot write the plan to {out}: {error.strerror}") from None
     note(

@@ -163,10 +163,16 @@ def render_review(reviewed: Review, output_format: str) -> str:
 
 
 def _step_summary(text: str) -> None:
+    from reconciler.safefiles import append_text
+
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
-        with open(summary, "a", encoding="utf-8") as handle:
-            handle.write(text + "\n")
+        try:
+            append_text(summary, text + "\n")
+        except OSError as error:
+            raise ConfigError(
+                f"cannot write the step summary {summary}: {error.strerror}"
+            ) from None
 
 
 def github_plan_report(reviewed: Review) -> None:
