@@ -12,6 +12,12 @@ derived from the API key and the plan's salt), so the file alone cannot be
 used to test guesses of a secret; and digests are computed from structured
 values, never from the file's (redacted) text, so redaction never makes a
 fresh plan look stale.
+
+The file format is version 3 (``planformat``). Manifest paths are recorded
+relative to the directory ``plan`` ran in; ``apply --plan`` reads them from
+its own working directory, confined there like any relative ``-f``, and only
+after ``check_binding`` has checked the file's format, key and policy: a plan
+file (which may live anywhere) cannot make the tool read a file elsewhere.
 """
 
 from __future__ import annotations
@@ -27,15 +33,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from reconciler.errors import PlanFileError, Problem, StalePlanError
+from pydantic import ValidationError
+
+from reconciler.errors import PlanFileError, Problem, RefusedError, StalePlanError
+from reconciler.manifest.files import Unreadable, read_bounded
 from reconciler.models import Desired, RemoteIntegration
 from reconciler.plan import Action, Identity, Plan
+from reconciler.planformat import FILE_KIND, FILE_VERSION, RemoteSnapshot, SavedPlanFile
 from reconciler.policy import Policy
 from reconciler.secrets import Secret
 from reconciler.wire import request_body, sends_secret
 
-FILE_KIND = "reconciler-saved-plan"
-FILE_VERSION = 2
+MAX_PLAN_FILE_BYTES = 256 * 2**20
+"""A saved plan of 10,000 integrations takes some 10 MB; anything far larger is not one."""
 
 
 def manifest_digest(files: Sequence[str], names: Sequence[str] | None = None) -> str:
@@ -49,17 +59,14 @@ def manifest_digest(files: Sequence[str], names: Sequence[str] | None = None) ->
     return digest.hexdigest()
 
 
-def stored_name(path: str, base: str | None) -> str:
-    """A manifest's path as a saved plan records it: relative to ``base`` (the plan
-    file's directory, "" for the current one), with ``/``, so that the plan applies
-    from any directory (absolute where no relative path leads there); as given
-    without a ``base``."""
-    if base is None:
-        return path
+def stored_name(path: str, base: str | os.PathLike[str] = os.curdir) -> str:
+    """A manifest's path as a saved plan records it: relative to ``base`` (the directory
+    ``plan`` ran in), with ``/``; ``apply --plan`` resolves it against its own working
+    directory and reads it only if it stays inside (a path that leaves ``base`` does not)."""
     absolute = os.path.abspath(path)
     try:
-        relative = os.path.relpath(absolute, os.path.abspath(base or os.curdir))
-    except ValueError:  # another drive (Windows)
+        relative = os.path.relpath(absolute, os.path.abspath(base))
+    except ValueError:  # another drive (Windows): never inside the working directory
         return Path(absolute).as_posix()
     return Path(relative).as_posix()
 
@@ -99,21 +106,22 @@ class _Keys:
 
 @dataclass(frozen=True)
 class SavedPlan:
-    """A plan as read back from its file; ``base`` is the file's directory ("" for the
-    current one), which the manifest paths it records are relative to."""
+    """A saved plan as read back: ``file``, the checked content; ``data``, the JSON as
+    read (for rendering its ``plan``)."""
 
+    file: SavedPlanFile
     data: dict[str, Any]
-    base: str = ""
 
     @property
     def names(self) -> list[str]:
-        """The manifest paths as recorded (relative to ``base``)."""
-        return list(self.data["manifest"]["files"])
+        """The manifest paths as recorded (relative to the directory ``plan`` ran in)."""
+        return list(self.file.manifest.files)
 
     @property
     def files(self) -> list[str]:
-        """The manifest paths, from the current directory."""
-        return [os.path.normpath(os.path.join(self.base, name)) for name in self.names]
+        """The manifest paths to read, from the current directory (the loader confines
+        them to it)."""
+        return [os.path.normpath(name) for name in self.names]
 
     @property
     def changes(self) -> list[dict[str, Any]]:
@@ -122,12 +130,17 @@ class SavedPlan:
     @property
     def rotate_secrets(self) -> bool:
         """Whether the plan was made with ``--rotate-secrets`` (its fresh check must be too)."""
-        return self.data["rotate_secrets"] is True
+        return self.file.rotate_secrets
+
+    @property
+    def no_secrets(self) -> bool:
+        """Whether the plan was made with ``--no-secrets`` (it cannot be applied)."""
+        return self.file.no_secrets
 
     @property
     def targets(self) -> tuple[str, ...]:
         """The ``--target`` patterns the plan was made with (none: the whole manifest)."""
-        return tuple(self.data.get("targets", ()))
+        return self.file.targets
 
 
 def dump(
@@ -138,13 +151,13 @@ def dump(
     api_key: str,
     policy: Policy,
     rotate_secrets: bool = False,
+    no_secrets: bool = False,
     targets: Sequence[str] = (),
-    location: str | os.PathLike[str] | None = None,
 ) -> str:
-    """The saved-plan file's text (JSON), to be written at ``location``: the manifest
-    paths are recorded relative to its directory (as given without a ``location``)."""
-    base = os.path.dirname(os.fspath(location)) if location is not None else None
-    names = [stored_name(path, base) for path in desired.files]
+    """The saved-plan file's text (JSON); the manifest paths are recorded relative to the
+    current directory, where ``apply --plan`` will look for them (the plan file itself
+    may be written anywhere)."""
+    names = [stored_name(path) for path in desired.files]
     salt = secrets.token_bytes(16)
     keys = _Keys.derive(api_key, salt)
     data = {
@@ -157,6 +170,7 @@ def dump(
         "manifest": {"files": names, "sha256": manifest_digest(desired.files, names)},
         "salt": salt.hex(),
         "rotate_secrets": rotate_secrets,
+        "no_secrets": no_secrets,
         "targets": list(targets),
         "digests": [
             {"change": keys.change(action), "secret": keys.secret(action, desired.secrets())}
@@ -168,12 +182,15 @@ def dump(
 
 
 def read(path: str) -> SavedPlan:
-    """Read a saved plan, refusing anything that is not one."""
+    """Read a saved plan, refusing anything that is not one (``PlanFileError``, exit 1)."""
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise _refused(path, "no such plan file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        text = read_bounded(path, MAX_PLAN_FILE_BYTES).decode("utf-8")
+        data = json.loads(text)
+    except Unreadable as error:
+        if str(error) == "no such file":
+            raise _refused(path, "no such plan file") from None
+        raise _refused(path, f"not a saved plan ({error})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
         raise _refused(path, f"not a saved plan ({type(error).__name__})") from None
     if not isinstance(data, dict) or data.get("kind") != FILE_KIND:
         raise _refused(path, "not a saved plan made by `reconciler plan --out`")
@@ -183,62 +200,38 @@ def read(path: str) -> SavedPlan:
             f"unsupported saved-plan version {data.get('version')!r}; "
             "make the plan again with this version of reconciler",
         )
-    if not _well_formed(data):
-        raise _refused(path, "not a saved plan: its content is incomplete or altered")
-    return SavedPlan(data, os.path.dirname(path))
+    try:
+        content = SavedPlanFile.model_validate_json(text)
+    except ValidationError:
+        raise _refused(path, "not a saved plan: its content is incomplete or altered") from None
+    return SavedPlan(content, data)
 
 
 def _refused(path: str, message: str) -> PlanFileError:
     return PlanFileError([Problem(path, 0, 0, message)])
 
 
-def _well_formed(data: dict[str, Any]) -> bool:
-    """Every key ``verify`` reads is there, with the type it expects."""
-    manifest, plan, policy = data.get("manifest"), data.get("plan"), data.get("policy")
-    digests = data.get("digests")
-    checks = [
-        isinstance(data.get("api_url"), str),
-        isinstance(data.get("api_key_fingerprint"), str),
-        isinstance(data.get("salt"), str),
-        isinstance(data.get("rotate_secrets"), bool),
-        isinstance(data.get("targets", []), list),
-        all(isinstance(t, str) for t in data.get("targets", [])),
-        isinstance(policy, dict),
-        isinstance(digests, list),
-        isinstance(manifest, dict),
-        isinstance(plan, dict),
-    ]
-    if not all(checks):
-        return False
-    assert isinstance(manifest, dict) and isinstance(plan, dict) and isinstance(policy, dict)
-    assert isinstance(digests, list)
-    try:
-        bytes.fromhex(data["salt"])
-    except ValueError:
-        return False
-    changes = plan.get("changes")
-    return (
-        isinstance(policy.get("name"), str)
-        and isinstance(policy.get("sha256"), str)
-        and isinstance(manifest.get("files"), list)
-        and all(isinstance(name, str) for name in manifest["files"])
-        and isinstance(manifest.get("sha256"), str)
-        and isinstance(changes, list)
-        and len(changes) == len(digests)
-        and all(
-            isinstance(d, dict)
-            and isinstance(d.get("change"), str)
-            and (d.get("secret") is None or isinstance(d.get("secret"), str))
-            for d in digests
+def check_binding(saved: SavedPlan, *, api_url: str, api_key: str, policy: Policy) -> None:
+    """What a saved plan is bound to, checked before any file it names is read: made
+    with secrets, for this API, with this key, under this policy (else exit 3)."""
+    if saved.no_secrets:
+        raise RefusedError(
+            "this plan was made without secrets (plan --no-secrets); "
+            "make it again without --no-secrets to apply it"
         )
-        and all(
-            isinstance(c, dict)
-            and isinstance(c.get("slug"), str)
-            and c.get("ownership") in ("user", "organization")
-            and (c.get("remote") is None or isinstance(c.get("remote"), dict))
-            for c in changes
+    file = saved.file
+    if file.api_url != api_url:
+        raise StalePlanError(f"stale plan: it was made for {file.api_url}, not {api_url}")
+    keys = _Keys.derive(api_key, bytes.fromhex(file.salt))
+    if not hmac.compare_digest(keys.key_fingerprint, file.api_key_fingerprint):
+        raise StalePlanError(
+            "stale plan: it was made with another API key (another WorkOS environment?); "
+            "make the plan again with this key"
         )
-    )
+    if file.policy.sha256 != policy.fingerprint:
+        was = file.policy.name
+        detail = f"{was} has changed" if was == policy.name else f"{was}, not {policy.name}"
+        raise StalePlanError(f"stale plan: it was made under {detail}")
 
 
 def verify(
@@ -252,24 +245,14 @@ def verify(
     policy: Policy,
 ) -> Plan:
     """Check the saved plan still holds; return the plan to execute (exactly its actions)."""
-    data = saved.data
-    if data["api_url"] != api_url:
-        raise StalePlanError(f"stale plan: it was made for {data['api_url']}, not {api_url}")
-    keys = _Keys.derive(api_key, bytes.fromhex(data["salt"]))
-    if not hmac.compare_digest(keys.key_fingerprint, data["api_key_fingerprint"]):
-        raise StalePlanError(
-            "stale plan: it was made with another API key (another WorkOS environment?); "
-            "make the plan again with this key"
-        )
-    if data["policy"]["sha256"] != policy.fingerprint:
-        was = data["policy"]["name"]
-        detail = f"{was} has changed" if was == policy.name else f"{was}, not {policy.name}"
-        raise StalePlanError(f"stale plan: it was made under {detail}")
+    check_binding(saved, api_url=api_url, api_key=api_key, policy=policy)
+    file = saved.file
+    keys = _Keys.derive(api_key, bytes.fromhex(file.salt))
     if [os.path.abspath(p) for p in desired.files] != [os.path.abspath(p) for p in saved.files]:
         raise StalePlanError(
             f"stale plan: it was made from {', '.join(saved.files)}, not {', '.join(desired.files)}"
         )
-    if manifest_digest(desired.files, saved.names) != data["manifest"]["sha256"]:
+    if manifest_digest(desired.files, saved.names) != file.manifest.sha256:
         raise StalePlanError("stale plan: the manifest changed since the plan was made")
     existing = {r.identity: r for r in remote}
     planned = {a.identity: a for a in fresh.actions}
@@ -277,14 +260,14 @@ def verify(
     resolved = desired.secrets()
     actions: list[Action] = []
     stale: list[str] = []
-    for change, recorded in zip(saved.changes, data["digests"], strict=True):
-        action = by_digest.get(recorded["change"])
-        identity: Identity = action.identity if action else (change["slug"], change["ownership"])
+    for change, recorded in zip(file.plan.changes, file.digests, strict=True):
+        action = by_digest.get(recorded.change)
+        identity: Identity = action.identity if action else (change.slug, change.ownership)
         name = f"{identity[0]} ({identity[1]})"
-        remote_changed = _remote_change(name, change.get("remote"), existing.get(identity))
+        remote_changed = _remote_change(name, change.remote, existing.get(identity))
         if remote_changed is not None:
             stale.append(remote_changed)
-        elif keys.secret(action or planned.get(identity), resolved) != recorded["secret"]:
+        elif keys.secret(action or planned.get(identity), resolved) != recorded.secret:
             stale.append(f"the client secret of {name} changed since the plan")
         elif action is None:
             stale.append(f"{name} would now be planned differently")
@@ -304,18 +287,18 @@ def verify(
 
 
 def _remote_change(
-    name: str, recorded: dict[str, Any] | None, current: RemoteIntegration | None
+    name: str, recorded: RemoteSnapshot | None, current: RemoteIntegration | None
 ) -> str | None:
     """How the remote object changed since the plan, if it did."""
     if recorded is None:
         return None if current is None else f"{name} was created since the plan (id {current.id})"
     if current is None:
         return f"{name} was deleted since the plan"
-    if current.id != recorded["id"]:
-        return f"{name} was recreated since the plan (id {recorded['id']} → {current.id})"
-    if current.updated_at != recorded["updated_at"]:
+    if current.id != recorded.id:
+        return f"{name} was recreated since the plan (id {recorded.id} → {current.id})"
+    if current.updated_at != recorded.updated_at:
         return (
             f"{name} changed since the plan "
-            f"(updated_at {recorded['updated_at']} → {current.updated_at})"
+            f"(updated_at {recorded.updated_at} → {current.updated_at})"
         )
     return None

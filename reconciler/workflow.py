@@ -178,10 +178,10 @@ def _plan(
     return replace(result, targeting=Targeting(patterns, skipped))
 
 
-def save(reviewed: Review, api: IntegrationsApi, *, location: str | None = None) -> str:
-    """The saved-plan file's text for ``reviewed`` (bound to ``api``'s key and the policy),
-    to be written at ``location``: manifest paths are recorded relative to its directory
-    (as given without one), so that ``apply --plan`` works from any directory."""
+def save(reviewed: Review, api: IntegrationsApi, *, no_secrets: bool = False) -> str:
+    """The saved-plan file's text for ``reviewed`` (bound to ``api``'s key and the policy);
+    manifest paths are recorded relative to the current directory, where ``apply --plan``
+    looks for them. ``no_secrets``: the plan was made without secrets (never applied)."""
     _check_destination(reviewed, api)
     return planfile.dump(
         reviewed.plan,
@@ -190,8 +190,8 @@ def save(reviewed: Review, api: IntegrationsApi, *, location: str | None = None)
         api_key=api.api_key,
         policy=reviewed.policy,
         rotate_secrets=reviewed.rotate_secrets,
+        no_secrets=no_secrets,
         targets=reviewed.targets,
-        location=location,
     )
 
 

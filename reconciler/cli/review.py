@@ -136,7 +136,7 @@ def plan(
     github_plan_report(reviewed)
     reviewed.raise_if_unsafe()
     if out:
-        _write_plan(out, save(reviewed, client, location=out))
+        _write_plan(out, save(reviewed, client))
     if detailed_exitcode and reviewed.has_changes:
         sys.exit(EXIT_CHANGES)
 
@@ -216,12 +216,16 @@ def apply(
     from reconciler.workflow import review
 
     saved = planfile.read(plan_file) if plan_file else None
-    ctx = click.get_current_context()
-    if saved is not None and ctx.get_parameter_source("files") is ParameterSource.DEFAULT:
-        files = tuple(saved.files)
     policy = read_policy(policy_file)
-    desired = load_manifests(files, policy)
     client = make_client(api_url, max_requests_per_minute)
+    if saved is not None:  # before any file it names is read
+        planfile.check_binding(
+            saved, api_url=client.base_url, api_key=client.api_key, policy=policy
+        )
+        ctx = click.get_current_context()
+        if ctx.get_parameter_source("files") is ParameterSource.DEFAULT:
+            files = tuple(saved.files)
+    desired = load_manifests(files, policy)
 
     async def apply_reviewed() -> None:
         async with client:

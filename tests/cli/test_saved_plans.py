@@ -197,10 +197,10 @@ def test_unsafe_plan_is_not_saved(manifest: Path) -> None:
 @pytest.mark.parametrize(
     "content",
     [
-        {"kind": "reconciler-saved-plan", "version": 2, "manifest": {"files": ["m.yaml"]}},
+        {"kind": "reconciler-saved-plan", "version": 3, "manifest": {"files": ["m.yaml"]}},
         {
             "kind": "reconciler-saved-plan",
-            "version": 2,
+            "version": 3,
             "api_url": "http://localhost",
             "api_key_fingerprint": "x",
             "policy": {"name": "the default policy", "sha256": "x"},
@@ -212,7 +212,7 @@ def test_unsafe_plan_is_not_saved(manifest: Path) -> None:
         },
         {
             "kind": "reconciler-saved-plan",
-            "version": 2,
+            "version": 3,
             "api_url": "http://localhost",
             "api_key_fingerprint": "x",
             "policy": {"name": "the default policy", "sha256": "x"},

@@ -21,6 +21,7 @@ from click.testing import Result
 from fastapi import FastAPI
 
 from reconciler.emulator.app import create_app
+from reconciler.manifest import load
 from tests.support import invoke, run, stats
 
 CI_CANARY = "AKIAcanaryCIvalue-9f3Kq2LmZ"  # e.g. AWS_SECRET_ACCESS_KEY of the runner
@@ -412,13 +413,65 @@ def test_a_manifest_symlinked_out_of_its_tree_is_not_read(
     Path("integrations.yaml").symlink_to(secret)
     (workdir / "dir").mkdir()
     Path("dir/linked.yaml").symlink_to(secret)
-    for args in (["validate"], ["plan"], ["validate", "-f", "dir"]):
+    cases = {
+        ("validate",): "integrations.yaml: outside the working directory; refused",
+        ("plan",): "integrations.yaml: outside the working directory; refused",
+        ("validate", "-f", "dir"): "dir/linked.yaml: a symlink to a file outside its directory",
+        ("validate", "-f", f"{workdir}/dir"): "a symlink to a file outside its directory",
+    }
+    for args, message in cases.items():
         result = _cli(app, *args)
         assert result.exit_code == 1
-        assert "a symlink to a file outside its directory; refused" in result.stderr
-        assert str(tmp_path) not in result.stderr
+        assert message in result.stderr
+        assert str(tmp_path / "credentials") not in result.stderr
         _canaries_absent(result.stdout, result.stderr)
     assert _requests(app) == 0
+
+
+def _outside_manifests(tmp_path: Path) -> Path:
+    """A directory outside the checkout whose manifests would quote the canary."""
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "integrations.yaml").write_text(
+        f"version: 1\nintegrations:\n  - slug: github\n    {CI_CANARY}: 1\n"
+    )
+    return outside
+
+
+def test_a_symlinked_manifest_directory_is_not_followed_out_of_the_tree(
+    app: FastAPI, workdir: Path, tmp_path: Path
+) -> None:
+    Path("integrations").symlink_to(_outside_manifests(tmp_path))
+    Path("manifests/prod").mkdir(parents=True)
+    (workdir / "manifests" / "prod" / "ok.yaml").write_text("version: 1\nintegrations: []\n")
+    Path("manifests/shared").symlink_to(tmp_path / "elsewhere")
+    cases = {
+        ("validate",): "integrations: outside the working directory; refused",
+        ("validate", "-f", "integrations"): "integrations: outside the working directory",
+        ("plan", "-f", "manifests"): "manifests/shared: a symlink to a file outside its directory",
+        ("validate", "-f", "../elsewhere"): "../elsewhere: outside the working directory",
+        ("validate", "-f", "../elsewhere/integrations.yaml"): "outside the working directory",
+        ("validate", "-f", "manifests/../../elsewhere"): "outside the working directory",
+    }
+    for args, message in cases.items():
+        result = _cli(app, *args)
+        assert result.exit_code == 1, args
+        assert message in result.stderr, (args, result.stderr)
+        _canaries_absent(result.stdout, result.stderr)
+    assert _requests(app) == 0
+
+
+def test_symlinks_that_stay_inside_the_tree_are_read(app: FastAPI, workdir: Path) -> None:
+    Path("manifests/real").mkdir(parents=True)
+    Path("manifests/real/ok.yaml").write_text("version: 1\nintegrations: []\n")
+    Path("manifests/same").symlink_to(workdir / "manifests" / "real")
+    Path("manifests/loop").symlink_to(workdir / "manifests")
+    Path("integrations.yaml").symlink_to("manifests/real/ok.yaml")
+    for args in (["validate"], ["validate", "-f", "manifests"]):
+        result = _cli(app, *args)
+        assert result.exit_code == 0, result.output
+    # a directory reached twice (through a symlink inside the tree, or a loop) is read once
+    assert load(["manifests"]).files == ("manifests/real/ok.yaml",)
 
 
 def test_a_manifest_that_is_not_a_mapping_is_never_quoted(app: FastAPI) -> None:

@@ -222,18 +222,20 @@ def test_anchors_and_merge_keys() -> None:
     assert organization.spec.credentials == user.spec.credentials
 
 
-def test_directory_is_read_in_name_order_without_recursion() -> None:
+def test_directory_is_read_recursively_in_path_order_hidden_directories_aside() -> None:
     desired = load([MANIFESTS / "valid" / "directory"], environ={})
     assert desired.files == (
         "tests/manifests/valid/directory/10-builtin.yaml",
         "tests/manifests/valid/directory/20-custom.yml",
         "tests/manifests/valid/directory/30-settings.yaml",
+        "tests/manifests/valid/directory/nested/15-nested.yaml",
     )
     assert [entry.identity for entry in desired.integrations] == [
         ("github", "user"),
         ("slack", "user"),
         ("acme-crm", "user"),
         ("acme-crm", "organization"),
+        ("notion", "organization"),
     ]
     assert desired.settings.prune is True
     assert desired.integrations[2].source.file == "tests/manifests/valid/directory/20-custom.yml"
@@ -246,16 +248,21 @@ def test_several_files_merge_and_a_file_given_twice_is_read_once() -> None:
         "tests/manifests/valid/directory/20-custom.yml",
         "tests/manifests/valid/directory/10-builtin.yaml",
         "tests/manifests/valid/directory/30-settings.yaml",
+        "tests/manifests/valid/directory/nested/15-nested.yaml",
         "tests/manifests/valid/minimal.yaml",
     )
-    assert len(desired.integrations) == 4
+    assert len(desired.integrations) == 5
 
 
 def test_missing_path_and_directory_without_manifest(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("no manifest here\n")
     problems = _problems([tmp_path / "absent.yaml", tmp_path])
     assert [(p.file, p.line, p.message) for p in problems] == [
-        (str(tmp_path), 0, "no *.yaml or *.yml manifest in directory"),
+        (
+            str(tmp_path),
+            0,
+            "no *.yaml or *.yml manifest in this directory or any directory below it",
+        ),
         (str(tmp_path / "absent.yaml"), 0, "no such file or directory"),
     ]
 

@@ -10,10 +10,18 @@ from typing import Any
 
 import pytest
 
-from reconciler.errors import PlanFileError, StalePlanError
+from reconciler.errors import PlanFileError, RefusedError, StalePlanError
 from reconciler.models import Desired, RemoteIntegration
 from reconciler.plan import ActionKind, Plan
-from reconciler.planfile import FILE_KIND, FILE_VERSION, SavedPlan, dump, read, verify
+from reconciler.planfile import (
+    FILE_KIND,
+    FILE_VERSION,
+    SavedPlan,
+    check_binding,
+    dump,
+    read,
+    verify,
+)
 from reconciler.planner import plan
 from reconciler.policy import DEFAULT_POLICY, Policy
 from tests.support.factories import (
@@ -110,7 +118,7 @@ def test_a_saved_plan_verifies_to_exactly_its_actions() -> None:
 def test_the_file_records_kind_version_target_and_remote_snapshots() -> None:
     _, saved = _save()
     data = saved.data
-    assert (data["kind"], data["version"]) == (FILE_KIND, FILE_VERSION) == (FILE_KIND, 2)
+    assert (data["kind"], data["version"]) == (FILE_KIND, FILE_VERSION) == (FILE_KIND, 3)
     assert data["api_url"] == API_URL
     assert data["policy"] == {"name": "the default policy", "sha256": DEFAULT_POLICY.fingerprint}
     update = saved.changes[1]
@@ -192,7 +200,7 @@ def test_json_that_is_not_a_saved_plan_is_refused(content: Any) -> None:
     assert "not a saved plan made by `reconciler plan --out`" in _refused("plan.json")
 
 
-@pytest.mark.parametrize("version", [1, 3, "2", None])
+@pytest.mark.parametrize("version", [1, 2, "3", None])
 def test_another_version_is_refused_with_make_the_plan_again(version: Any) -> None:
     _save()
     data = json.loads(Path("plan.json").read_text())
@@ -232,6 +240,15 @@ ALTERATIONS: dict[str, Callable[[dict[str, Any]], None]] = {
         )
     },
     "salt-not-hex": _set("not hex", "salt"),
+    "salt-odd-length": _set("abc", "salt"),
+    "an-unknown-key": _set(True, "applied"),
+    "no-secrets-not-bool": _set("no", "no_secrets"),
+    "an-absolute-manifest-path": _set(["/etc/passwd"], "manifest", "files"),
+    "a-drive-manifest-path": _set(["C:/x.yaml"], "manifest", "files"),
+    "an-empty-manifest-path": _set([""], "manifest", "files"),
+    "a-digest-with-an-unknown-key": _set("x", "digests", 0, "extra"),
+    "remote-without-id": lambda data: data["plan"]["changes"][1]["remote"].pop("id"),
+    "remote-id-not-a-string": _set(7, "plan", "changes", 1, "remote", "id"),
     "rotate-secrets-not-bool": _set("yes", "rotate_secrets"),
     "policy-without-sha256": _set({"name": "the default policy"}, "policy"),
     "files-not-a-list": _set("integrations.yaml", "manifest", "files"),
@@ -449,29 +466,68 @@ def test_a_secret_rotated_since_a_plan_that_did_not_send_it_is_named_as_such() -
     assert message == "stale plan: the client secret of github (user) changed since the plan"
 
 
-def test_a_plan_saved_in_another_directory_verifies_from_there(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_paths_are_recorded_relative_to_where_plan_ran_wherever_the_file_goes() -> None:
     state = _desired()
     made = plan(state, _remote())
     Path("out").mkdir()
-    text = dump(
-        made,
-        state,
-        api_url=API_URL,
-        api_key=API_KEY,
-        policy=DEFAULT_POLICY,
-        location="out/plan.json",
-    )
+    text = dump(made, state, api_url=API_URL, api_key=API_KEY, policy=DEFAULT_POLICY)
     Path("out/plan.json").write_text(text)
     saved = read("out/plan.json")
-    assert saved.names == ["../integrations.yaml"]  # from the plan file's directory
-    assert saved.files == ["integrations.yaml"]  # from here
-    monkeypatch.chdir("out")
-    there = Desired(state.integrations, state.settings, files=("../integrations.yaml",))
-    assert _verify(read("plan.json"), there).actions == made.actions
+    assert saved.names == saved.files == ["integrations.yaml"]  # not ../integrations.yaml
+    assert _verify(saved).actions == made.actions
 
 
-def test_a_plan_saved_without_a_location_records_the_paths_as_given() -> None:
+def test_an_absolute_manifest_path_is_recorded_relative_to_where_plan_ran() -> None:
+    state = Desired(
+        _desired().integrations, _desired().settings, files=(str(Path.cwd() / "integrations.yaml"),)
+    )
+    made = plan(state, _remote())
+    Path("plan.json").write_text(
+        dump(made, state, api_url=API_URL, api_key=API_KEY, policy=DEFAULT_POLICY)
+    )
+    assert read("plan.json").names == ["integrations.yaml"]
+
+
+# --- made without secrets ---------------------------------------------------------------
+
+
+def test_no_secrets_is_recorded_and_defaults_to_false() -> None:
+    state = _desired()
+    made = plan(state, _remote())
+    for given in (True, False):
+        text = dump(
+            made, state, api_url=API_URL, api_key=API_KEY, policy=DEFAULT_POLICY, no_secrets=given
+        )
+        assert json.loads(text)["no_secrets"] is given
+    assert _save()[1].no_secrets is False
+    data = json.loads(Path("plan.json").read_text())
+    del data["no_secrets"]
+    Path("plan.json").write_text(json.dumps(data))
+    assert read("plan.json").no_secrets is False
+
+
+def test_a_plan_made_without_secrets_is_refused_before_anything_else() -> None:
+    state = _desired()
+    made = plan(state, _remote())
+    text = dump(
+        made, state, api_url=API_URL, api_key=API_KEY, policy=DEFAULT_POLICY, no_secrets=True
+    )
+    Path("plan.json").write_text(text)
+    saved = read("plan.json")
+    with pytest.raises(RefusedError) as caught:
+        check_binding(saved, api_url="https://elsewhere", api_key="other", policy=DEFAULT_POLICY)
+    assert caught.value.exit_code == 3
+    assert str(caught.value) == (
+        "this plan was made without secrets (plan --no-secrets); "
+        "make it again without --no-secrets to apply it"
+    )
+    with pytest.raises(RefusedError, match="made without secrets"):
+        _verify(saved)
+
+
+def test_the_binding_is_checked_without_the_manifest() -> None:
     _, saved = _save()
-    assert saved.names == saved.files == ["integrations.yaml"]
+    Path("integrations.yaml").unlink()  # check_binding reads no manifest
+    check_binding(saved, api_url=API_URL, api_key=API_KEY, policy=DEFAULT_POLICY)
+    with pytest.raises(StalePlanError, match="another API key"):
+        check_binding(saved, api_url=API_URL, api_key="sk_test_other", policy=DEFAULT_POLICY)
