@@ -39,7 +39,9 @@ from reconciler.errors import PlanFileError, Problem, RefusedError, StalePlanErr
 from reconciler.manifest.files import Unreadable, read_bounded
 from reconciler.models import Desired, RemoteIntegration
 from reconciler.plan import Action, Identity, Plan
-from reconciler.planformat import FILE_KIND, FILE_VERSION, RemoteSnapshot, SavedPlanFile
+from reconciler.planformat import FILE_KIND as FILE_KIND
+from reconciler.planformat import FILE_VERSION as FILE_VERSION
+from reconciler.planformat import RemoteSnapshot, SavedPlanFile
 from reconciler.policy import Policy
 from reconciler.secrets import Secret
 from reconciler.wire import request_body, sends_secret

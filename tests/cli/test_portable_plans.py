@@ -35,8 +35,11 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return root
 
 
-def _plan(app: FastAPI, out: str, *args: str, **env: str) -> dict[str, object]:
-    made = invoke(app, "plan", "--out", out, *args, **env)
+def _plan(app: FastAPI, out: str, *args: str, key: str | None = None) -> dict[str, object]:
+    if key is None:
+        made = invoke(app, "plan", "--out", out, *args)
+    else:
+        made = invoke(app, "plan", "--out", out, *args, WORKOS_API_KEY=key)
     assert made.exit_code == 0, made.output
     saved: dict[str, object] = json.loads(Path(out).read_text())
     return saved
@@ -144,7 +147,7 @@ def test_a_plan_with_another_key_is_refused_before_the_files_it_names_are_read(
 ) -> None:
     _outside(tmp_path)
     other = "sk_test_another_environment"
-    _plan(create_app(api_key=other), "plan.json", WORKOS_API_KEY=other)
+    _plan(create_app(api_key=other), "plan.json", key=other)
     _naming(project / "plan.json", "../outside.yaml")
     result = invoke(app, "apply", "--plan", "plan.json")
     assert result.exit_code == 3, result.output
