@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 
 from reconciler.escaping import for_terminal
 from reconciler.plan import DISPLAY_ORDER, Action, ActionKind, Plan, Target
@@ -151,20 +152,16 @@ def render_markdown(
     title: str = "reconciler plan",
     limit: int = MAX_CHARS,
 ) -> str:
-    """The plan as Markdown, never longer than ``limit`` characters."""
-    head = [f"### {title}", ""]
+    """The plan as Markdown, never longer than ``limit`` characters: every part counts
+    (header, warnings, unmanaged list), each within a share of ``limit``, so that
+    whatever is left always holds the table of deletes and replaces first."""
+    head = [f"### {_clip(title, limit // 64)}", ""]
     if target:
-        files = ", ".join(cell(name) for name in target.files[:20])
-        if len(target.files) > 20:
-            files += f" and {len(target.files) - 20} more"
-        head += [
-            f"Target: {cell(target.api_url)} (API key {code(target.api_key_hint)}) · "
-            f"Manifests: {files} · Policy: {cell(target.policy)}",
-            "",
-        ]
+        head += [_target_line(target, limit // 16), ""]
     head += [f"**Plan:** {summary_text(plan)}", ""]
     if plan.targeting is not None:
-        head += [f"> [!NOTE]\n> {cell(partial_note(plan.targeting))}", ""]
+        note = _clip(partial_note(plan.targeting), limit // 16)
+        head += [f"> [!NOTE]\n> {cell(note)}", ""]
     destructive = sum(1 for a in plan.actions if a.destructive)
     if destructive:
         head += [
@@ -172,16 +169,48 @@ def render_markdown(
             f"this {DESTROYS.replace('its', 'their')}.",
             "",
         ]
-    for warning in plan.warnings:
-        head += [f"> {cell(warning)}", ""]
+    head += _warnings_within(plan.warnings, limit // 8)
     if not plan.has_changes:
         head.append("No changes. The remote integrations match the manifest.")
-    footer = _unmanaged_section(plan)
-    reserve = 400  # room for the "left out" note
-    budget = limit - reserve - len("\n".join(head)) - len(footer)
+    footer = _unmanaged_section(plan, limit // 8)
+    budget = limit - RESERVE - len("\n".join(head)) - len(footer)
     parts = _actions_within(_review_order(plan), budget)
     text = "\n".join(head) + "\n" + "\n\n".join(parts) + ("\n\n" + footer if footer else "") + "\n"
     return text
+
+
+RESERVE = 400
+"""Room for the note that says what was left out, and the joins around it."""
+
+
+def _clip(text: str, most: int) -> str:
+    """``text`` cut to ``most`` characters (with ``…``); for the parts of the header
+    whose length the plan's author or the remote API chooses."""
+    return text if len(text) <= most else text[: max(most - 1, 0)] + "…"
+
+
+def _target_line(target: Target, most: int) -> str:
+    files = ", ".join(cell(_clip(name, 200)) for name in target.files[:20])
+    if len(target.files) > 20:
+        files += f" and {len(target.files) - 20} more"
+    line = (
+        f"Target: {cell(_clip(target.api_url, 400))} (API key {code(target.api_key_hint)}) · "
+        f"Manifests: {files} · Policy: {cell(_clip(target.policy, 400))}"
+    )
+    return line if len(line) <= most else _clip(line.rsplit(" · Manifests: ", 1)[0], most)
+
+
+def _warnings_within(warnings: Sequence[str], budget: int) -> list[str]:
+    """Each warning as a quoted line while they fit ``budget``; then how many were not."""
+    lines: list[str] = []
+    for index, warning in enumerate(warnings):
+        line = f"> {cell(_clip(warning, 1_000))}"
+        if sum(len(shown) + 1 for shown in lines) + len(line) + 2 > budget:
+            left = len(warnings) - index
+            lines += [f"> _{left} more warning(s) left out: run `reconciler plan` for all._", ""]
+            break
+        lines += [line, ""]
+    return lines
 
 
 def _actions_within(actions: list[Action], budget: int) -> list[str]:
@@ -223,22 +252,35 @@ def _actions_within(actions: list[Action], budget: int) -> list[str]:
     return parts
 
 
-def _unmanaged_section(plan: Plan) -> str:
+def _unmanaged_section(plan: Plan, budget: int) -> str:
+    """The adopted and the unmanaged integrations, each within half of ``budget``."""
     sections = [
-        _names(f"**Adopted** (not in the baseline; {ADOPTED})", plan.adopted),
-        _names("**Unmanaged** (in WorkOS, not in the manifest; left alone)", plan.unmanaged),
+        _names(f"**Adopted** (not in the baseline; {ADOPTED})", plan.adopted, budget // 2),
+        _names(
+            "**Unmanaged** (in WorkOS, not in the manifest; left alone)",
+            plan.unmanaged,
+            budget // 2,
+        ),
     ]
     return "\n\n".join(section for section in sections if section)
 
 
-def _names(title: str, identities: tuple[tuple[str, str], ...]) -> str:
-    """``title: `a` (user), `b` (organization) and 3 more.`` (empty for none)."""
+def _names(title: str, identities: tuple[tuple[str, str], ...], budget: int) -> str:
+    """``title: `a` (user), `b` (organization) and 3 more.`` (empty for none): at most
+    50 named, within ``budget`` characters."""
     if not identities:
         return ""
-    shown = identities[:50]
-    names = ", ".join(f"{code(slug)} ({cell(ownership)})" for slug, ownership in shown)
-    more = f" and {len(identities) - len(shown)} more" if len(identities) > 50 else ""
-    return f"{title}: {names}{more}."
+    names: list[str] = []
+    used = len(title) + 40  # ": ", and the "and N more." that may follow
+    for slug, ownership in identities[:50]:
+        name = f"{code(_clip(slug, 200))} ({cell(ownership)})"
+        if used + len(name) + 2 > budget:
+            break
+        names.append(name)
+        used += len(name) + 2
+    hidden = len(identities) - len(names)
+    more = f" and {hidden} more" if hidden else ""
+    return f"{title}: {', '.join(names)}{more}."
 
 
 OUTCOME_MARKS = {"succeeded": "✅ ok", "failed": "❌ **FAILED**", "skipped": "⏭️ skipped"}
@@ -286,8 +328,8 @@ def render_apply_markdown(
     ]
     if target:
         lines[2:2] = [
-            f"Target: {cell(target.api_url)} (API key {code(target.api_key_hint)}) · "
-            f"Policy: {cell(target.policy)}",
+            f"Target: {cell(_clip(target.api_url, 400))} (API key {code(target.api_key_hint)}) · "
+            f"Policy: {cell(_clip(target.policy, 400))}",
             "",
         ]
     lines.extend(_recoveries(result))

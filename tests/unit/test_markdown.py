@@ -135,3 +135,39 @@ def test_untrusted_text_is_escaped_everywhere_in_the_markdown_plan() -> None:
             assert line.count(" | ") == 3, line
     assert cell("a\tb\r\nc") == "a\\\\tb\\\\r\\\\nc"
     assert code("a`b") == "``a`b``" and code("x|y", in_table=True) == "`x\\|y`"
+
+
+def test_two_thousand_ignored_entries_stay_under_the_limit_with_the_deletes_shown() -> None:
+    ignored = [
+        desired(slug=f"legacy-{i:04d}-" + "x" * 50, credentials={"type": "organization"})
+        for i in range(2000)
+    ]
+    remotes = [remote("gone")]
+    result = plan(desired_state(*ignored, prune=True, ignore=["legacy-*"]), remotes)
+    assert len(result.warnings) >= 2000
+    text = render_markdown(result, target=TARGET)
+    assert len(text) <= MAX_CHARS
+    assert "more warning(s) left out" in text
+    assert "| 🗑️ **delete** | `gone` |" in text  # the delete is never crowded out
+    assert "<details><summary>delete gone (user)</summary>" in text
+
+
+def test_every_part_counts_towards_the_limit() -> None:
+    """Long file names, title, policy, partial note, unmanaged slugs and warnings: however
+    long each is, the whole stays within the limit and the actions' table is there."""
+    from reconciler.plan import Targeting
+
+    base = _mixed_plan()
+    huge = Plan(
+        actions=base.actions,
+        unmanaged=tuple((f"u{i}-" + "s" * 5000, "user") for i in range(60)),
+        warnings=tuple("w" * 50_000 for _ in range(5)),
+        targeting=Targeting(("t" * 70_000,), ()),
+    )
+    target = Target("https://api.workos.com", "sk_…1234", tuple("f" * 9000 for _ in range(25)))
+    target = Target(target.api_url, target.api_key_hint, target.files, "p" * 70_000)
+    for limit in (MAX_CHARS, 20_000):
+        text = render_markdown(huge, target=target, title="T" * 70_000, limit=limit)
+        assert len(text) <= limit
+        assert "| Action | Slug | Ownership | Changes |" in text
+        assert "🗑️ **delete**" in text
