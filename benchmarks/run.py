@@ -11,7 +11,7 @@ kept in the JSON. Request counts come from the emulator's ``GET
 /_emulator/stats``, read before and after each run.
 
 One module per benchmark (``plan``, ``shared_secret``, ``apply``, ``latency``,
-``rate_limit``, ``startup``) runs it and returns its typed result, which
+``rate_limit``, ``startup``, ``manifest_size``) runs it and returns its typed result, which
 renders its table and checks its targets; this module only runs them in turn,
 prints the report, writes the JSON and sets the exit code.
 """
@@ -30,7 +30,16 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from benchmarks import apply, latency, plan, rate_limit, report, shared_secret, startup
+from benchmarks import (
+    apply,
+    latency,
+    manifest_size,
+    plan,
+    rate_limit,
+    report,
+    shared_secret,
+    startup,
+)
 from benchmarks.harness import ROOT, Section, Settings
 
 RESULTS = ROOT / "benchmarks" / "results"
@@ -85,12 +94,18 @@ def benchmarks(sizes: tuple[int, ...], rate_repeat: int) -> list[Benchmark]:
             rate_limit.run,
         ),
         Benchmark("startup", "startup", "start-up", startup.run),
+        Benchmark(
+            "manifest-size",
+            "manifest_size",
+            f"validate of {len(manifest_size.SHAPES)} manifests of 16 MiB (or the most nodes)",
+            manifest_size.run,
+        ),
     ]
 
 
 RUN_FIRST = "startup"
 """Run before the others (its sub-second figures are the most easily disturbed)."""
-CHOICES = ("plan", "shared-secret", "apply", "latency", "rate", "startup")
+CHOICES = ("plan", "shared-secret", "apply", "latency", "rate", "startup", "manifest-size")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

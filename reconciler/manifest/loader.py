@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from reconciler.errors import ManifestError, Problem
 from reconciler.manifest import checks
 from reconciler.manifest.files import manifest_files
-from reconciler.manifest.manifestfile import IntegrationEntry, load_file
+from reconciler.manifest.manifestfile import MAX_INTEGRATIONS, IntegrationEntry, load_file
 from reconciler.manifest.references import Reference, Resolver
 from reconciler.models import Desired, DesiredIntegration
 from reconciler.policy import DEFAULT_POLICY, Policy
@@ -79,6 +79,9 @@ def _load(
         for display, path in manifest_files(paths, problems)
     ]
     entries = [entry for file in files for entry in file.entries]
+    if len(entries) > MAX_INTEGRATIONS:
+        message = f"{len(entries):,} integrations in all; at most {MAX_INTEGRATIONS:,} are read"
+        raise ManifestError([*problems, Problem(files[0].doc.file, 0, 0, message)])
     settings = checks.one_settings(files, problems)
     problems.extend(checks.identity_problems(entries))
     problems.extend(checks.custom_provider_problems(entries))

@@ -26,6 +26,8 @@ from reconciler.models import Integration, Manifest, Settings, Source
 from reconciler.yamlsource import Document, parse
 
 MAX_PROBLEMS_PER_FILE = 200
+MAX_INTEGRATIONS = 10_000
+"""Integrations in one run (all files together), a busy environment's worst case."""
 ValidParts = tuple[Settings | None, list[tuple[int, Integration, bool]]]
 _CHECKED_ACROSS = ("slug", "ownership", "custom_provider")
 """The fields of an integration with problems that the checks across entries still read."""
@@ -80,7 +82,7 @@ def load_file(
     except Unreadable as error:
         problems.append(Problem(display, 0, 0, str(error)))
         return ManifestFile(Document(display, None))
-    doc = parse(data, display)
+    doc = parse(data, display, top_level_lists={"integrations": MAX_INTEGRATIONS})
     problems.extend(doc.problems)
     file = ManifestFile(doc)
     if doc.fatal:

@@ -9,7 +9,7 @@ expansion (in nodes and in characters).
 from __future__ import annotations
 
 import codecs
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, NamedTuple, Protocol
 
@@ -41,6 +41,14 @@ MAX_ALIAS_NODES: Final = 250_000
 MAX_ALIAS_BYTES: Final = 8 * 2**20
 ALIAS_BYTES_PER_FILE_BYTE: Final = 2
 MERGE_KEY: Final = "<<"
+# What one file may hold, checked as it is composed so that a huge file fails fast
+# (3,000,000 `{}` entries took 54 s and 4.7 GB before anything refused them): nodes
+# (10,000 integrations of 40 nodes), entries of a mapping or list (but the top-level
+# lists ``parse`` is told of; the models' own caps, lower, say which field), and
+# problems found while composing.
+MAX_NODES: Final = 400_000
+MAX_ENTRIES: Final = 10_000
+MAX_COMPOSE_PROBLEMS: Final = 200
 
 _NON_PRINTABLE = yaml.reader.Reader.NON_PRINTABLE
 
@@ -134,8 +142,17 @@ def describe_value(value: object) -> str:
     return type(value).__name__
 
 
-def parse(data: bytes, file: str, *, loader: LoaderFactory = DEFAULT_LOADER) -> Document:
-    """Parse one YAML document from ``data``; ``file`` names it in problems."""
+def parse(
+    data: bytes,
+    file: str,
+    *,
+    loader: LoaderFactory = DEFAULT_LOADER,
+    top_level_lists: Mapping[str, int] | None = None,
+) -> Document:
+    """Parse one YAML document from ``data``; ``file`` names it in problems.
+
+    ``top_level_lists`` raises the ``MAX_ENTRIES`` cap for the lists under the named
+    keys of the root mapping (``{"integrations": MAX_INTEGRATIONS}``)."""
     data = data.removeprefix(codecs.BOM_UTF8)
     try:
         text = data.decode("utf-8")
@@ -149,6 +166,7 @@ def parse(data: bytes, file: str, *, loader: LoaderFactory = DEFAULT_LOADER) -> 
         message = f"character U+{ord(bad.group()):04X} is not allowed in YAML"
         return Document(file, None, [Problem(file, line, column, message)])
     composer = _Composer(file, max(MAX_ALIAS_BYTES, ALIAS_BYTES_PER_FILE_BYTE * len(text)))
+    composer.top_level_lists = dict(top_level_lists or {})
     try:
         source = loader(text)
         try:
@@ -201,6 +219,7 @@ class _Frame:
     merges: list[Node] = field(default_factory=list)
     merging: bool = False
     """Whether the pending key is the merge key."""
+    limit: int = MAX_ENTRIES
 
 
 class _Composer:
@@ -214,6 +233,7 @@ class _Composer:
         self.open_anchors: set[str] = set()
         self.stack: list[_Frame] = []
         self.root: Node | None = None
+        self.top_level_lists: dict[str, int] = {}
         self.composed = 0
         self.aliased = 0
         self.aliased_chars = 0
@@ -236,14 +256,25 @@ class _Composer:
         return self.root
 
     def _problem(self, mark: Mark, message: str) -> None:
+        if len(self.problems) >= MAX_COMPOSE_PROBLEMS:
+            stop = f"more than {MAX_COMPOSE_PROBLEMS} problems; stopped reading the file here"
+            raise _FatalProblem(Problem(self.file, mark.line, mark.column, stop))
         self.problems.append(Problem(self.file, mark.line, mark.column, message))
 
     def _fatal(self, event: Event, message: str) -> _FatalProblem:
         mark = _mark(event)
         return _FatalProblem(Problem(self.file, mark.line, mark.column, message))
 
-    def _scalar(self, event: ScalarEvent) -> Node:
+    def _count(self, event: Event) -> None:
         self.composed += 1
+        if self.composed > MAX_NODES:
+            raise self._fatal(
+                event, f"more than {MAX_NODES:,} YAML nodes in one file; refused (split it)"
+            )
+
+    def _scalar(self, event: ScalarEvent) -> Node:
+        self._count(event)
+        self._check_room(event)
         mark = _mark(event)
         node = Node(mark, resolve(event), chars=len(event.value))
         if event.value == MERGE_KEY and not event.style and event.tag is None:
@@ -261,7 +292,8 @@ class _Composer:
     def _open(self, event: CollectionStartEvent) -> None:
         if len(self.stack) >= MAX_DEPTH:
             raise self._fatal(event, f"nesting deeper than {MAX_DEPTH} levels")
-        self.composed += 1
+        self._count(event)
+        self._check_room(event)
         mark = _mark(event)
         is_mapping = isinstance(event, MappingStartEvent)
         expected = "map" if is_mapping else "seq"
@@ -270,7 +302,21 @@ class _Composer:
         node = Node(mark, entries={}) if is_mapping else Node(mark, items=[])
         if event.anchor is not None:
             self.open_anchors.add(event.anchor)
-        self.stack.append(_Frame(node, event.anchor))
+        limit = MAX_ENTRIES
+        if len(self.stack) == 1 and not is_mapping and self.stack[0].key is not None:
+            limit = self.top_level_lists.get(self.stack[0].key[0] or "", MAX_ENTRIES)
+        self.stack.append(_Frame(node, event.anchor, limit=limit))
+
+    def _check_room(self, event: Event) -> None:
+        """Fatal when the collection composed is full (a key counts with its value)."""
+        if not self.stack:
+            return
+        frame = self.stack[-1]
+        node = frame.node
+        held = len(node.items) if node.items is not None else len(node.entries or ())
+        if held >= frame.limit and (node.items is not None or frame.key is not None):
+            kind = "list" if node.items is not None else "mapping"
+            raise self._fatal(event, f"more than {frame.limit:,} entries in one {kind}; refused")
 
     def _close(self) -> None:
         frame = self.stack.pop()
@@ -289,6 +335,7 @@ class _Composer:
         self._attach(node)
 
     def _alias(self, event: AliasEvent) -> Node:
+        self._check_room(event)
         name = event.anchor or ""
         if name in self.open_anchors:
             raise self._fatal(event, f"alias *{name} refers to a node that contains it")

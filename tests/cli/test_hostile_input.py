@@ -143,19 +143,19 @@ def test_a_large_manifest_sharing_fields_through_merge_keys_is_not_refused(
     tmp_path: Path,
 ) -> None:
     manifest = tmp_path / "shared.yaml"
-    manifest.write_text(_shared_fields_manifest(10_000))
+    manifest.write_text(_shared_fields_manifest(9_999))  # 10,000 integrations: the cap
     desired, peak_mb = _load_traced([manifest])
     assert isinstance(desired, Desired), desired
     assert peak_mb < MEMORY_BUDGET_MB, f"{peak_mb:.0f} MB"
-    assert len(desired.integrations) == 10_001
+    assert len(desired.integrations) == 10_000
     last = desired.integrations[-1]
-    assert last.identity == ("app-09999", "user")
+    assert last.identity == ("app-09998", "user")
     assert last.spec.description == "Shared by every integration of the Acme platform team"
     run = _run("validate", manifest, tmp_path)
     assert run.exit_code == 0, run.stderr
     warnings = run.stderr.splitlines()  # custom slugs defined nowhere: one line each, capped
-    assert len(warnings) == 11 and "9991 more slugs are not a built-in provider" in warnings[-1]
-    assert "10001 integrations" in run.stdout
+    assert len(warnings) == 11 and "9990 more slugs are not a built-in provider" in warnings[-1]
+    assert "10000 integrations" in run.stdout
     assert run.peak_rss_mb < MEMORY_BUDGET_MB, f"{run.peak_rss_mb:.0f} MB"
 
 
