@@ -41,11 +41,10 @@ MAX_ALIAS_NODES: Final = 250_000
 MAX_ALIAS_BYTES: Final = 8 * 2**20
 ALIAS_BYTES_PER_FILE_BYTE: Final = 2
 MERGE_KEY: Final = "<<"
-# What one file may hold, checked as it is composed so that a huge file fails fast
-# (3,000,000 `{}` entries took 54 s and 4.7 GB before anything refused them): nodes
-# (10,000 integrations of 40 nodes), entries of a mapping or list (but the top-level
-# lists ``parse`` is told of; the models' own caps, lower, say which field), and
-# problems found while composing.
+# What one file may hold, checked as it is composed so a huge file fails fast (3,000,000
+# `{}` took 54 s and 4.7 GB): nodes (10,000 integrations of 40), entries of a mapping or
+# list (not the top-level lists ``parse`` is told of; the models' lower caps name the
+# field), problems found while composing.
 MAX_NODES: Final = 400_000
 MAX_ENTRIES: Final = 10_000
 MAX_COMPOSE_PROBLEMS: Final = 200

@@ -13,7 +13,7 @@ from reconciler.errors import ManifestError
 from reconciler.manifest import files, load, loader, manifestfile, references
 from reconciler.manifest.manifestfile import MAX_INTEGRATIONS
 from reconciler.manifest.references import MAX_SECRET_BYTES
-from reconciler.manifest.yamlsource import (
+from reconciler.yamlsource import (
     DEFAULT_LOADER,
     MAX_COMPOSE_PROBLEMS,
     MAX_ENTRIES,
