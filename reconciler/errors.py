@@ -9,6 +9,7 @@ exit code; no library module prints or exits.
     │   ├── PolicyError           the policy file
     │   └── PlanFileError         a saved plan file
     ├── ConfigError          the command line or environment is unusable (API key, URL...)
+    │   └── UnsafeWriteError      a file would be written through a link, or onto a non-file
     ├── ApiError             the API answered an error, or could not be reached
     │   ├── AuthenticationError   401 / 403
     │   ├── NotFoundError         404
@@ -101,6 +102,10 @@ class PlanFileError(ProblemsError):
 
 class ConfigError(ReconcilerError):
     """The command line or the environment cannot be used as given."""
+
+
+class UnsafeWriteError(ConfigError):
+    """A path the tool would write through a symbolic link, or onto something not a file."""
 
 
 class ApiError(ReconcilerError):

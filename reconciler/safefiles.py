@@ -18,17 +18,13 @@ import secrets
 import stat
 from collections.abc import Iterator
 
-from reconciler.errors import ConfigError
+from reconciler.errors import UnsafeWriteError
 from reconciler.escaping import path_for_terminal
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
-
-
-class UnsafeWriteError(ConfigError):
-    """A path the tool would write through a symbolic link, or onto something not a file."""
 
 
 def write_text(path: str, text: str, *, overwrite: bool = True) -> None:

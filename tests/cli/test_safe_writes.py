@@ -10,7 +10,8 @@ import pytest
 from fastapi import FastAPI
 
 from reconciler.emulator.app import create_app
-from reconciler.safefiles import UnsafeWriteError, append_text, write_text
+from reconciler.errors import UnsafeWriteError
+from reconciler.safefiles import append_text, write_text
 from tests.support import ONE_INTEGRATION, invoke
 
 PRECIOUS = "#!/bin/sh\necho the runner's own script\n"
