@@ -41,10 +41,8 @@ MAX_ALIAS_NODES: Final = 250_000
 MAX_ALIAS_BYTES: Final = 8 * 2**20
 ALIAS_BYTES_PER_FILE_BYTE: Final = 2
 MERGE_KEY: Final = "<<"
-# What one file may hold, checked as it is composed so a huge file fails fast (3,000,000
-# `{}` took 54 s and 4.7 GB): nodes (10,000 integrations of 40), entries of a mapping or
-# list (not the top-level lists ``parse`` is told of; the models' lower caps name the
-# field), problems found while composing.
+# Caps checked as a file is composed, so a huge one fails fast (3,000,000 `{}` took 54 s,
+# 4.7 GB): nodes, entries per collection (not the lists ``parse`` names), problems.
 MAX_NODES: Final = 400_000
 MAX_ENTRIES: Final = 10_000
 MAX_COMPOSE_PROBLEMS: Final = 200
@@ -148,10 +146,8 @@ def parse(
     loader: LoaderFactory = DEFAULT_LOADER,
     top_level_lists: Mapping[str, int] | None = None,
 ) -> Document:
-    """Parse one YAML document from ``data``; ``file`` names it in problems.
-
-    ``top_level_lists`` raises the ``MAX_ENTRIES`` cap for the lists under the named
-    keys of the root mapping (``{"integrations": MAX_INTEGRATIONS}``)."""
+    """Parse one YAML document from ``data``; ``file`` names it in problems;
+    ``top_level_lists``: other caps for the lists under those keys of the root."""
     data = data.removeprefix(codecs.BOM_UTF8)
     try:
         text = data.decode("utf-8")
@@ -264,15 +260,7 @@ class _Composer:
         mark = _mark(event)
         return _FatalProblem(Problem(self.file, mark.line, mark.column, message))
 
-    def _count(self, event: Event) -> None:
-        self.composed += 1
-        if self.composed > MAX_NODES:
-            raise self._fatal(
-                event, f"more than {MAX_NODES:,} YAML nodes in one file; refused (split it)"
-            )
-
     def _scalar(self, event: ScalarEvent) -> Node:
-        self._count(event)
         self._check_room(event)
         mark = _mark(event)
         node = Node(mark, resolve(event), chars=len(event.value))
@@ -291,7 +279,6 @@ class _Composer:
     def _open(self, event: CollectionStartEvent) -> None:
         if len(self.stack) >= MAX_DEPTH:
             raise self._fatal(event, f"nesting deeper than {MAX_DEPTH} levels")
-        self._count(event)
         self._check_room(event)
         mark = _mark(event)
         is_mapping = isinstance(event, MappingStartEvent)
@@ -306,8 +293,13 @@ class _Composer:
             limit = self.top_level_lists.get(self.stack[0].key[0] or "", MAX_ENTRIES)
         self.stack.append(_Frame(node, event.anchor, limit=limit))
 
-    def _check_room(self, event: Event) -> None:
-        """Fatal when the collection composed is full (a key counts with its value)."""
+    def _check_room(self, event: Event, *, makes_node: bool = True) -> None:
+        """Fatal past MAX_NODES, or when the collection composed is full."""
+        self.composed += makes_node
+        if self.composed > MAX_NODES:
+            raise self._fatal(
+                event, f"more than {MAX_NODES:,} YAML nodes in one file; refused (split it)"
+            )
         if not self.stack:
             return
         frame = self.stack[-1]
@@ -334,7 +326,7 @@ class _Composer:
         self._attach(node)
 
     def _alias(self, event: AliasEvent) -> Node:
-        self._check_room(event)
+        self._check_room(event, makes_node=False)
         name = event.anchor or ""
         if name in self.open_anchors:
             raise self._fatal(event, f"alias *{name} refers to a node that contains it")
