@@ -136,7 +136,7 @@ def plan(
     github_plan_report(reviewed)
     reviewed.raise_if_unsafe()
     if out:
-        _write_plan(out, save(reviewed, client))
+        _write_plan(out, save(reviewed, client, no_secrets=no_secrets))
     if detailed_exitcode and reviewed.has_changes:
         sys.exit(EXIT_CHANGES)
 

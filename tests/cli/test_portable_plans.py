@@ -222,3 +222,13 @@ def test_a_plan_made_without_secrets_is_refused_with_exit_3(
     assert "this plan was made without secrets (plan --no-secrets)" in result.stderr
     assert CANARY not in result.output
     assert writes(app) == 0
+
+
+def test_plan_no_secrets_out_is_recorded_and_apply_refuses_it(app: FastAPI, project: Path) -> None:
+    saved = _plan(app, "plan.json", "--no-secrets")
+    assert saved["no_secrets"] is True
+    result = invoke(app, "apply", "--plan", "plan.json")
+    assert result.exit_code == 3, result.output
+    assert "this plan was made without secrets (plan --no-secrets)" in result.stderr
+    assert writes(app) == 0
+    assert _plan(app, "again.json")["no_secrets"] is False

@@ -1,6 +1,7 @@
 """Bounds: what a pull request's manifest can make the tool hold, and how fast a huge one is
 refused (while it is parsed, not after): nodes, entries, integrations, problems, files,
-secret sizes and counts, each cap named as a constant and reported as a problem."""
+each cap named as a constant and reported as a problem (secret sizes and counts:
+reconciler/manifest/references.py and its tests)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,8 @@ import pytest
 import yaml
 
 from reconciler.errors import ManifestError
-from reconciler.manifest import files, load, loader, manifestfile, references
+from reconciler.manifest import files, load, loader, manifestfile
 from reconciler.manifest.manifestfile import MAX_INTEGRATIONS
-from reconciler.manifest.references import MAX_SECRET_BYTES
 from reconciler.yamlsource import (
     DEFAULT_LOADER,
     MAX_COMPOSE_PROBLEMS,
@@ -141,39 +141,4 @@ def test_manifest_files_are_capped(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         load([tmp_path], environ={})
     assert [p.message for p in caught.value.problems] == [
         "4 manifest files; at most 3 are read at once"
-    ]
-
-
-SECRET_ENTRY = (
-    "  - slug: {slug}\n    credentials:\n      type: custom\n      client_id: id\n"
-    "      client_secret: ${{env:RECONCILER_{name}}}\n"
-)
-
-
-def test_a_secret_over_the_size_cap_is_refused_without_being_shown(tmp_path: Path) -> None:
-    big = "s" * (MAX_SECRET_BYTES - 4) + "é" * 3  # over the cap in bytes, not characters
-    problems = _problems(
-        tmp_path, HEAD + SECRET_ENTRY.format(slug="github", name="BIG"), RECONCILER_BIG=big
-    )
-    assert problems == [
-        "7:22: client_secret: ${env:RECONCILER_BIG}: the secret is over 4 KiB; refused"
-    ]
-    path = tmp_path / "ok.yaml"
-    path.write_text(HEAD + SECRET_ENTRY.format(slug="github", name="BIG"))
-    at_cap = "s" * MAX_SECRET_BYTES
-    secret = load([path], environ={"RECONCILER_BIG": at_cap}).integrations[0].client_secret
-    assert secret is not None and secret.reveal() == at_cap
-
-
-def test_distinct_secrets_are_capped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(references, "MAX_SECRETS", 2)
-    entries = "".join(
-        SECRET_ENTRY.format(slug=slug, name=name)
-        for slug, name in [("github", "A"), ("slack", "B"), ("notion", "A"), ("linear", "C")]
-    )
-    environ = {"RECONCILER_A": "secret-aaaa", "RECONCILER_B": "secret-bbbb"}
-    problems = _problems(tmp_path, HEAD + entries, **environ, RECONCILER_C="secret-cccc")
-    assert problems == [
-        "22:22: client_secret: ${env:RECONCILER_C}: more than 2 distinct client secrets "
-        "in one run; refused"
     ]
