@@ -91,6 +91,8 @@ class SavedPlanFile(_Record):
     salt: str
     rotate_secrets: bool
     no_secrets: bool = False
+    created_at: str | None = None
+    """When the plan was made (UTC, ``2026-01-02T03:04:05Z``), for ``reconciler show``."""
     targets: tuple[str, ...] = ()
     digests: tuple[ActionDigests, ...]
     plan: RecordedPlan
