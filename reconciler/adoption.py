@@ -20,9 +20,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from reconciler.errors import Problem
+from reconciler.identity import OWNERSHIPS, Identity
 from reconciler.manifest.files import MAX_MANIFEST_BYTES, Unreadable, manifest_files, read_bounded
-from reconciler.models import OWNERSHIPS
-from reconciler.plan import Identity, Plan
+from reconciler.plan import Plan
 from reconciler.yamlsource import parse
 
 MISSING_BASELINE = (
@@ -77,7 +77,7 @@ def _identities(root: Any) -> list[Identity]:
             continue
         ownership = entry.get("ownership", "user")
         if ownership in OWNERSHIPS:
-            found.append((entry["slug"], ownership))
+            found.append(Identity(entry["slug"], ownership))
     return found
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from reconciler.models import Ownership, RemoteIntegration
+from reconciler.identity import Ownership
+from reconciler.models import RemoteIntegration
 
 
 class IntegrationsApi(Protocol):

@@ -46,8 +46,9 @@ from reconciler.errors import (
     ConflictError,
     NotFoundError,
 )
+from reconciler.identity import Identity, Ownership
 from reconciler.listing import Page, list_all
-from reconciler.models import Ownership, RemoteIntegration
+from reconciler.models import RemoteIntegration
 from reconciler.pacing import RateLimiter
 from reconciler.responses import api_error, endpoint, sent_secrets, unreachable
 from reconciler.scrubbing import scrub
@@ -243,10 +244,7 @@ class ApiClient:
         except ConflictError:
             if not any(failure.ambiguous for failure in failures):
                 raise
-            ownership: Ownership = (
-                "organization" if body.get("ownership") == "organization" else "user"
-            )
-            found = await self.get(str(body.get("provider")), ownership)
+            found = await self.get(*Identity.from_body(body))
             if found is None or not created_as_asked(found, body):
                 raise
             return found

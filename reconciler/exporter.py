@@ -36,12 +36,11 @@ from reconciler.fields import (
     MISSING,
     Field,
 )
+from reconciler.identity import Identity, Ownership
 from reconciler.models import (
-    OWNERSHIPS,
     Credentials,
     CustomProvider,
     Integration,
-    Ownership,
     RemoteIntegration,
 )
 from reconciler.policy import Policy
@@ -104,7 +103,7 @@ def export_manifest(
     ``fnmatch``, as the planner matches it) are left out. With ``policy``, a
     warning names each variable the export refers to that the policy refuses.
     """
-    ordered = sorted(remote, key=lambda item: (item.slug, OWNERSHIPS.index(item.ownership)))
+    ordered = sorted(remote, key=lambda item: item.identity.sort_key())
     ignored = tuple(
         item.identity for item in ordered if any(fnmatchcase(item.slug, p) for p in ignore)
     )
@@ -163,7 +162,7 @@ def _policy_warnings(item: RemoteIntegration, variable: str, policy: Policy | No
     if refusal is None:
         return []
     return [
-        f"{item.slug} ({item.ownership}): ${{env:{variable}}} {refusal}; plan and "
+        f"{item.identity}: ${{env:{variable}}} {refusal}; plan and "
         "apply will refuse the exported manifest until you rename the variable to "
         "one the policy allows"
     ]
@@ -174,7 +173,7 @@ def _entry_warnings(
 ) -> list[str]:
     """Values a manifest can't say (a remote null)."""
     warnings = [
-        f"{item.slug} ({item.ownership}): {path} is null remotely, which a manifest can't "
+        f"{item.identity}: {path} is null remotely, which a manifest can't "
         "say; it is left out (unmanaged)"
         for path in left_out
     ]
@@ -290,7 +289,8 @@ def secret_note(export: Export) -> str:
     ]
     for secret in export.secrets:
         ending = f"must end with …{secret.last4}" if secret.last4 else "last 4 unknown"
-        lines.append(f"  {secret.name:<{width}}  {secret.slug} ({secret.ownership}), {ending}")
+        identity = Identity(secret.slug, secret.ownership)
+        lines.append(f"  {secret.name:<{width}}  {identity}, {ending}")
     return "\n".join(lines) + "\n"
 
 

@@ -25,8 +25,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler.changes import definition_changes
-from reconciler.models import OWNERSHIPS, Ownership, RemoteIntegration
-from reconciler.plan import Action, ActionKind, CustomSlug, Identity, Plan
+from reconciler.identity import OWNERSHIPS, Identity, Ownership
+from reconciler.models import RemoteIntegration
+from reconciler.plan import Action, ActionKind, CustomSlug, Plan
 
 LANE_ORDER = (ActionKind.CREATE, ActionKind.UPDATE, ActionKind.REPLACE, ActionKind.DELETE)
 
@@ -44,7 +45,7 @@ class Lane:
 
     def sibling(self, ownership: Ownership) -> Ownership | None:
         """The other ownership, if it exists now (it holds the definition)."""
-        other: Ownership = "organization" if ownership == "user" else "user"
+        other = Identity(self.slug, ownership).other().ownership
         return other if other in self.existing else None
 
     def whole_definition(self) -> dict[str, Any]:
@@ -93,7 +94,7 @@ def custom_slugs(
     (``definitions``)."""
     found = []
     for slug in sorted({a.slug for a in actions}):
-        remote = [existing[(slug, o)] for o in OWNERSHIPS if (slug, o) in existing]
+        remote = [existing[Identity(slug, o)] for o in OWNERSHIPS if (slug, o) in existing]
         definition = next((r.custom_provider for r in remote if r.custom_provider), None)
         if definition is None and slug not in definitions:
             continue

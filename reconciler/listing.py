@@ -36,7 +36,8 @@ from datetime import datetime
 from typing import TypeVar
 
 from reconciler.errors import ApiError
-from reconciler.models import OWNERSHIPS, Ownership, RemoteIntegration
+from reconciler.identity import OWNERSHIPS, Ownership
+from reconciler.models import RemoteIntegration
 
 PAGE_LIMIT = 100
 

@@ -14,13 +14,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 from pydantic.config import JsonDict
 
+from reconciler.identity import Identity
+from reconciler.identity import Ownership as Ownership  # re-exported for older imports
 from reconciler.secrets import Secret
 
-Ownership = Literal["user", "organization"]
 AuthMethod = Literal["oauth", "api_key", "client_credentials"]
 CredentialsType = Literal["custom", "organization"]
 
-OWNERSHIPS: tuple[Ownership, ...] = ("user", "organization")
 SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?$"
 SECRET_REFERENCE_PATTERN = r"^\$\{(env|file):([^}]+)\}$"
 SECRET_REFERENCE = re.compile(SECRET_REFERENCE_PATTERN)
@@ -200,8 +200,8 @@ class Integration(_Strict):
         return self
 
     @property
-    def identity(self) -> tuple[str, Ownership]:
-        return (self.slug, self.ownership)
+    def identity(self) -> Identity:
+        return Identity(self.slug, self.ownership)
 
 
 class Settings(_Strict):
@@ -296,7 +296,7 @@ class DesiredIntegration:
     client_secret: Secret | None = None
 
     @property
-    def identity(self) -> tuple[str, Ownership]:
+    def identity(self) -> Identity:
         return self.spec.identity
 
     def managed(self, name: str) -> bool:
@@ -324,7 +324,7 @@ class Desired:
     """False when loaded with ``--no-secrets``: client secrets were checked against the
     policy but not read, so a plan can't compare them and an apply must refuse it."""
 
-    def secrets(self) -> dict[tuple[str, Ownership], Secret]:
+    def secrets(self) -> dict[Identity, Secret]:
         """Each integration's resolved client secret, by identity (what an apply sends)."""
         return {
             item.identity: item.client_secret
@@ -365,5 +365,5 @@ class RemoteIntegration(BaseModel):
     updated_at: str
 
     @property
-    def identity(self) -> tuple[str, Ownership]:
-        return (self.slug, self.ownership)
+    def identity(self) -> Identity:
+        return Identity(self.slug, self.ownership)

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from reconciler.models import OWNERSHIPS, Integration, Ownership, RemoteIntegration
+from reconciler.identity import Identity as Identity  # re-exported for older imports
+from reconciler.identity import Ownership
+from reconciler.models import Integration, RemoteIntegration
 
 FORMAT_VERSION = 1
-
-Identity = tuple[str, Ownership]
 
 
 class ActionKind(StrEnum):
@@ -28,11 +28,6 @@ class ActionKind(StrEnum):
 DISPLAY_ORDER = (ActionKind.REPLACE, ActionKind.DELETE, ActionKind.CREATE, ActionKind.UPDATE)
 """Every format shows destructive actions first; execution runs deletes last."""
 KIND_ORDER = {kind: index for index, kind in enumerate(DISPLAY_ORDER)}
-
-
-def identity_key(identity: Identity) -> tuple[str, int]:
-    """Sort key: slug, then user before organization."""
-    return (identity[0], OWNERSHIPS.index(identity[1]))
 
 
 @dataclass(frozen=True)
@@ -104,7 +99,7 @@ class Action:
 
     @property
     def identity(self) -> Identity:
-        return (self.slug, self.ownership)
+        return Identity(self.slug, self.ownership)
 
     @property
     def destructive(self) -> bool:
@@ -113,7 +108,7 @@ class Action:
 
     @property
     def sort_key(self) -> tuple[int, str, int]:
-        return (KIND_ORDER[self.kind], *identity_key(self.identity))
+        return (KIND_ORDER[self.kind], *self.identity.sort_key())
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {

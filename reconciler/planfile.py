@@ -264,8 +264,8 @@ def verify(
     stale: list[str] = []
     for change, recorded in zip(file.plan.changes, file.digests, strict=True):
         action = by_digest.get(recorded.change)
-        identity: Identity = action.identity if action else (change.slug, change.ownership)
-        name = f"{identity[0]} ({identity[1]})"
+        identity = action.identity if action else Identity(change.slug, change.ownership)
+        name = str(identity)
         remote_changed = _remote_change(name, change.remote, existing.get(identity))
         if remote_changed is not None:
             stale.append(remote_changed)

@@ -23,7 +23,6 @@ from reconciler.lanes import custom_slugs
 from reconciler.models import (
     Desired,
     DesiredIntegration,
-    Ownership,
     RemoteIntegration,
     Settings,
 )
@@ -34,7 +33,6 @@ from reconciler.plan import (
     Identity,
     Plan,
     Targeting,
-    identity_key,
 )
 from reconciler.refusals import builtin_problems, oauth_problems
 
@@ -80,8 +78,7 @@ class _Planner:
         for item in desired.integrations:
             if _ignored(item.spec.slug, settings):
                 self.warnings.append(
-                    f"{item.source}: {_name(item.identity)} matches settings.ignore "
-                    "and is left alone"
+                    f"{item.source}: {item.identity} matches settings.ignore and is left alone"
                 )
             else:
                 self.wanted[item.identity] = item
@@ -95,7 +92,7 @@ class _Planner:
         self.definition_planned: set[str] = set()
 
     def run(self) -> Plan:
-        identities = sorted(self.wanted.keys() | self.existing.keys(), key=identity_key)
+        identities = sorted(self.wanted.keys() | self.existing.keys(), key=Identity.sort_key)
         selects = self.selects
         if selects is not None:  # selected first: they carry shared definitions
             identities.sort(key=lambda identity: not selects(identity))
@@ -113,8 +110,8 @@ class _Planner:
         return self._selected(
             Plan(
                 actions=tuple(sorted(self.actions, key=lambda a: a.sort_key)),
-                unchanged=tuple(sorted(self.unchanged, key=identity_key)),
-                unmanaged=tuple(sorted(self.unmanaged, key=identity_key)),
+                unchanged=tuple(sorted(self.unchanged, key=Identity.sort_key)),
+                unmanaged=tuple(sorted(self.unmanaged, key=Identity.sort_key)),
                 warnings=tuple(self.warnings),
                 managed_remote_count=managed,
                 custom_slugs=custom_slugs(self.actions, self.existing, self.definitions),
@@ -155,12 +152,12 @@ class _Planner:
         for action in self.actions:
             if action.kind is not ActionKind.CREATE:
                 continue
-            other: Identity = (action.slug, _other(action.ownership))
+            other = action.identity.other()
             if other in self.existing and other not in self.wanted:
                 hints.append(
-                    f"{_name(action.identity)} will be created beside {_name(other)}, which the "
+                    f"{action.identity} will be created beside {other}, which the "
                     "manifest does not list. If you meant to change its ownership: ownership "
-                    f"is fixed at creation, so this makes a new integration and {_name(other)} "
+                    f"is fixed at creation, so this makes a new integration and {other} "
                     "stays (settings.prune: true would delete it, with its connected accounts)"
                 )
         return hints
@@ -255,16 +252,14 @@ class _Planner:
             self.problems.append(
                 _problem(
                     entry,
-                    f"{_name(entry.identity)} must be replaced ({_reason(reasons)}), and its "
+                    f"{entry.identity} must be replaced ({_reason(reasons)}), and its "
                     "custom credentials are not in the manifest: the API never returns a "
                     "client secret, so they can't be carried over. Add credentials with a "
                     "client_secret reference to replace it",
                 )
             )
         elif "oauth" in body.get("auth_methods", ()) and "credentials" not in body:
-            message = (
-                f"{_name(entry.identity)} must be replaced and uses oauth: it needs credentials"
-            )
+            message = f"{entry.identity} must be replaced and uses oauth: it needs credentials"
             self.problems.append(_problem(entry, message))
         replaced = Action(
             ActionKind.REPLACE,
@@ -280,10 +275,6 @@ class _Planner:
             shared = [f for f in replaced.fields if f.changed]
             self.warnings.extend(_shared_warning(shared, entry, sibling))
         self.definition_planned.add(entry.spec.slug)
-
-
-def _name(identity: Identity) -> str:
-    return f"{identity[0]} ({identity[1]})"
 
 
 def _ignored(slug: str, settings: Settings) -> bool:
@@ -305,8 +296,7 @@ def _sibling(
     existing: dict[Identity, RemoteIntegration], identity: Identity
 ) -> RemoteIntegration | None:
     """The other ownership's integration of a custom slug: it shares the definition."""
-    other: Ownership = "organization" if identity[1] == "user" else "user"
-    found = existing.get((identity[0], other))
+    found = existing.get(identity.other())
     return found if found is not None and found.custom_provider is not None else None
 
 
@@ -333,8 +323,8 @@ def _shared_warning(
     if not paths or (sibling.custom_provider is None):
         return []
     return [
-        f"{_name(entry.identity)} shares its custom_provider definition with "
-        f"{_name(sibling.identity)}: this plan changes it for both ({', '.join(paths)})"
+        f"{entry.identity} shares its custom_provider definition with "
+        f"{sibling.identity}: this plan changes it for both ({', '.join(paths)})"
     ]
 
 
@@ -345,7 +335,7 @@ def _problem(entry: DesiredIntegration, message: str) -> Problem:
 def _creation_problems(entry: DesiredIntegration, secrets_read: bool) -> list[Problem]:
     spec = entry.spec
     if "oauth" in spec.auth_methods and spec.credentials is None:
-        message = f"{_name(entry.identity)} must be created and uses oauth: it needs credentials"
+        message = f"{entry.identity} must be created and uses oauth: it needs credentials"
         return [_problem(entry, message)]
     if (
         spec.credentials is not None
@@ -353,12 +343,8 @@ def _creation_problems(entry: DesiredIntegration, secrets_read: bool) -> list[Pr
         and not entry.client_secret
         and secrets_read
     ):
-        return [_problem(entry, f"{_name(entry.identity)}: client_secret is not resolved")]
+        return [_problem(entry, f"{entry.identity}: client_secret is not resolved")]
     return []
-
-
-def _other(ownership: Ownership) -> Ownership:
-    return "organization" if ownership == "user" else "user"
 
 
 def _reason(reasons: Sequence[str]) -> str:

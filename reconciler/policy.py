@@ -37,6 +37,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator
 
 from reconciler.errors import PolicyError, Problem
+from reconciler.identity import OWNERSHIPS
 from reconciler.models import DEFAULT_MAX_DELETE_FRACTION, not_a_bool
 from reconciler.yamlsource import parse
 
@@ -45,7 +46,6 @@ API_KEY_VARIABLE: Final = "WORKOS_API_KEY"
 DEFAULT_ENV_GLOBS: Final = ("RECONCILER_*",)
 DEFAULT_VAR_GLOBS: Final = ("RECONCILER_VAR_*",)
 MAX_POLICY_BYTES: Final = 1 * 2**20
-OWNERSHIPS: Final = ("user", "organization")
 _ENV_GLOB = re.compile(r"[A-Za-z0-9_*?]+")
 
 

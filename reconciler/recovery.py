@@ -20,7 +20,7 @@ def recovery_for(action: Action, state: LeftState | None) -> Recovery | None:
     if state not in GONE or action.remote is None:
         return None
     entry, variable = manifest_entry(action.remote)
-    name = f"{action.slug} ({action.ownership})"
+    name = str(action.identity)
     how = (
         f"{name} was deleted and may not exist any more (run plan to see). To create it "
         "again as it was (every field the manifest leaves out included), put this entry in "

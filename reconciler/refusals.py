@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from reconciler.errors import Problem
-from reconciler.models import OWNERSHIPS, DesiredIntegration, RemoteIntegration
-from reconciler.plan import Identity
+from reconciler.identity import OWNERSHIPS, Identity
+from reconciler.models import DesiredIntegration, RemoteIntegration
 
 
 def _problem(entry: DesiredIntegration, message: str) -> Problem:
@@ -32,13 +32,13 @@ def builtin_problems(
     if entry.spec.custom_provider is None:
         return []
     builtin = [
-        existing[(slug, o)]
+        existing[Identity(slug, o)]
         for o in OWNERSHIPS
-        if (slug, o) in existing and existing[(slug, o)].custom_provider is None
+        if (slug, o) in existing and existing[Identity(slug, o)].custom_provider is None
     ]
     if not builtin:
         return []
-    slug_owner = f"{builtin[0].slug} ({builtin[0].ownership})"
+    slug_owner = str(builtin[0].identity)
     return [
         _problem(
             entry,
@@ -58,7 +58,7 @@ def oauth_problems(entry: DesiredIntegration, current: RemoteIntegration) -> lis
     if "oauth" in current.auth_methods:
         return []
     methods = ", ".join(current.auth_methods)
-    name = f"{entry.spec.slug} ({entry.spec.ownership})"
+    name = str(entry.identity)
     return [
         _problem(
             entry,

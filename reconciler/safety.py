@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from reconciler.errors import Refusal, RefusalKind, UnsafePlanError
 from reconciler.models import Settings
-from reconciler.plan import Identity, Plan
+from reconciler.plan import Plan
 from reconciler.policy import DEFAULT_POLICY, Policy
 
 MIN_MANAGED_FOR_THRESHOLD = 10
@@ -33,12 +33,10 @@ def refusals(
     """
     found = []
     protected = [
-        a
-        for a in result.actions
-        if a.destructive and (a.protected or policy.protects(a.identity[0], a.identity[1]))
+        a for a in result.actions if a.destructive and (a.protected or policy.protects(*a.identity))
     ]
     if protected:
-        names = ", ".join(f"{_name(a.identity)} ({a.kind.value})" for a in protected)
+        names = ", ".join(f"{a.identity} ({a.kind.value})" for a in protected)
         message = (
             f"refusing to delete or replace protected integrations: {names}. "
             f"They have protect: true in the manifest or are protected by {policy.name}; "
@@ -93,7 +91,3 @@ def with_refusals(result: Plan, warnings: Sequence[str | Refusal]) -> Plan:
     shows them."""
     added = tuple(str(warning) for warning in warnings)
     return replace(result, warnings=(*result.warnings, *added)) if added else result
-
-
-def _name(identity: Identity) -> str:
-    return f"{identity[0]} ({identity[1]})"

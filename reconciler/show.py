@@ -136,7 +136,7 @@ def _identities(items: Any) -> tuple[Identity, ...]:
     if not isinstance(items, list):
         return ()
     return tuple(
-        (str(item["slug"]), item["ownership"])
+        Identity(str(item["slug"]), item["ownership"])
         for item in items
         if isinstance(item, dict) and item.get("ownership") in ("user", "organization")
     )

@@ -21,8 +21,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 from reconciler.errors import ConfigError
-from reconciler.models import OWNERSHIPS
-from reconciler.plan import Identity
+from reconciler.identity import OWNERSHIPS, Identity
 
 
 @dataclass(frozen=True)

@@ -210,7 +210,7 @@ def export(
     else:
         click.echo(result.text, nl=False)
     if result.ignored:
-        left_out = ", ".join(f"{slug} ({ownership})" for slug, ownership in result.ignored)
+        left_out = ", ".join(map(str, result.ignored))
         note(f"Left out (settings.ignore): {for_terminal(left_out)}.")
     for warning in result.warnings:
         click.echo(f"Warning: {for_terminal(warning)}", err=True)

@@ -153,4 +153,4 @@ def stopped_at_once(signal_name: str, flying: list[Action]) -> str:
 
 
 def _listed(actions: list[Action]) -> list[str]:
-    return [f"  {a.kind.value} {for_terminal(f'{a.slug} ({a.ownership})')}" for a in actions]
+    return [f"  {a.kind.value} {for_terminal(str(a.identity))}" for a in actions]

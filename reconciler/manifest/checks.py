@@ -48,8 +48,7 @@ def ignored_warnings(desired: Desired) -> list[str]:
     planner's words (``validate`` shows them without planning)."""
     patterns = desired.settings.ignore
     return [
-        f"{item.source}: {item.identity[0]} ({item.identity[1]}) matches settings.ignore "
-        "and is left alone"
+        f"{item.source}: {item.identity} matches settings.ignore and is left alone"
         for item in desired.integrations
         if any(fnmatchcase(item.spec.slug, pattern) for pattern in patterns)
     ]

@@ -74,11 +74,11 @@ def unmanaged_annotations(plan: Plan) -> list[str]:
     return [
         annotation(
             "warning",
-            f"{slug} ({ownership}) exists in WorkOS but not in the manifest; it is left alone. "
+            f"{identity} exists in WorkOS but not in the manifest; it is left alone. "
             "Add it to the manifest (see `reconciler export`) or to settings.ignore.",
             title="unmanaged integration",
         )
-        for slug, ownership in plan.unmanaged
+        for identity in plan.unmanaged
     ]
 
 
@@ -86,7 +86,7 @@ def unmanaged_notice(plan: Plan, *, shown: int = 20) -> list[str]:
     """One ``::notice`` naming the unmanaged integrations (the first ``shown`` of them)."""
     if not plan.unmanaged:
         return []
-    names = ", ".join(f"{slug} ({ownership})" for slug, ownership in plan.unmanaged[:shown])
+    names = ", ".join(map(str, plan.unmanaged[:shown]))
     more = f" and {len(plan.unmanaged) - shown} more" if len(plan.unmanaged) > shown else ""
     count = len(plan.unmanaged)
     return [
@@ -104,7 +104,7 @@ def failure_annotations(result: ApplyResult) -> list[str]:
     return [
         annotation(
             "error",
-            f"{r.action.kind.value} {r.action.slug} ({r.action.ownership}) failed: {r.error}",
+            f"{r.action.kind.value} {r.action.identity} failed: {r.error}",
             title="apply failed",
         )
         for r in result.failed

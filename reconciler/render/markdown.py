@@ -135,11 +135,11 @@ def _details(action: Action) -> str:
     for change in action.fields:
         lines.extend(_diff_lines(row(change, action.kind)))
     if action.kind is ActionKind.DELETE:
-        slug, ownership = for_terminal(action.slug), for_terminal(action.ownership)
-        lines.append(f"- {slug} ({ownership}): {for_terminal(action.reason or 'deleted')}")
+        name = for_terminal(str(action.identity))
+        lines.append(f"- {name}: {for_terminal(action.reason or 'deleted')}")
     body = "\n".join(lines)
     fence = _fence(body)
-    title = f"{action.kind.value} {action.slug} ({action.ownership})"
+    title = f"{action.kind.value} {action.identity}"
     return (
         f"<details><summary>{_html(title)}</summary>\n\n{fence}diff\n{body}\n{fence}\n\n</details>"
     )

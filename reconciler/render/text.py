@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from reconciler.escaping import for_terminal
+from reconciler.identity import Identity
 from reconciler.plan import DISPLAY_ORDER, Action, ActionKind, FieldChange, Plan, Target, Targeting
 from reconciler.render.diffs import Sign, row
 from reconciler.results import ActionResult, ApplyResult, Outcome, Recovery
@@ -45,9 +46,9 @@ def _style(text: str, color: bool, **styles: Any) -> str:
     return click.style(text, **styles) if color else text
 
 
-def _identity(slug: str, ownership: str) -> str:
+def _identity(identity: Identity) -> str:
     """``slug (ownership)``, escaped: a remote slug is whatever the API answered."""
-    return f"{for_terminal(slug)} ({for_terminal(ownership)})"
+    return for_terminal(str(identity))
 
 
 def _field_lines(change: FieldChange, kind: ActionKind, color: bool) -> list[str]:
@@ -74,7 +75,7 @@ def _field_lines(change: FieldChange, kind: ActionKind, color: bool) -> list[str
 
 def _action_lines(action: Action, color: bool) -> list[str]:
     symbol, colour = SYMBOLS[action.kind]
-    name = _identity(action.slug, action.ownership)
+    name = _identity(action.identity)
     head = f"  {_style(symbol, color, fg=colour, bold=True)} {_style(name, color, bold=True)}"
     head += f" {HEADLINES[action.kind]}"
     reason = for_terminal(action.reason) if action.reason else None
@@ -118,13 +119,13 @@ def render_text(plan: Plan, *, color: bool = False, target: Target | None = None
         lines.append("")
     if plan.adopted:
         lines.append(f"Adopted (not in the baseline; {ADOPTED}):")
-        for slug, ownership in plan.adopted:
-            lines.append(f"  {_style('=', color, fg='cyan')} {_identity(slug, ownership)}")
+        for identity in plan.adopted:
+            lines.append(f"  {_style('=', color, fg='cyan')} {_identity(identity)}")
         lines.append("")
     if plan.unmanaged:
         lines.append("Unmanaged (in WorkOS but not in the manifest; left alone):")
-        for slug, ownership in plan.unmanaged:
-            lines.append(f"  {_style('?', color, fg='cyan')} {_identity(slug, ownership)}")
+        for identity in plan.unmanaged:
+            lines.append(f"  {_style('?', color, fg='cyan')} {_identity(identity)}")
         lines.append("")
     lines.append(_style(summary_line(plan), color, bold=True))
     return "\n".join(lines) + "\n"
@@ -137,7 +138,7 @@ def partial_note(targeting: Targeting, *, shown: int = 20) -> str:
     skipped = targeting.skipped
     if not skipped:
         return f"{head} No other integration has changes."
-    names = ", ".join(_identity(slug, ownership) for slug, ownership in skipped[:shown])
+    names = ", ".join(map(_identity, skipped[:shown]))
     more = f" and {len(skipped) - shown} more" if len(skipped) > shown else ""
     count = len(skipped)
     return (
@@ -149,7 +150,7 @@ def partial_note(targeting: Targeting, *, shown: int = 20) -> str:
 def render_result_line(result: ActionResult, color: bool = False) -> str:
     """One line per finished action: outcome, action, identity, duration, the API's message."""
     action = result.action
-    name = f"{action.kind.value} {_identity(action.slug, action.ownership)}"
+    name = f"{action.kind.value} {_identity(action.identity)}"
     if result.outcome is Outcome.SKIPPED:
         return f"{_style('skipped', color, fg='yellow')} {name}: not started"
     mark = _style("ok", color, fg="green") if result.ok else _style("FAILED", color, fg="red")
@@ -167,7 +168,7 @@ def render_apply_summary(result: ApplyResult, color: bool = False) -> str:
     lines = [_style(text, color, fg="red" if failed or skipped else "green", bold=True)]
     for r in result.failed:
         if r.state is not None:
-            name = _identity(r.action.slug, r.action.ownership)
+            name = _identity(r.action.identity)
             lines.append(f"  {r.action.kind.value} {name}: {r.state.summary}")
         if r.recovery is not None:
             lines.extend(recovery_lines(r.recovery))

@@ -13,12 +13,15 @@ from reconciler.client import ApiClient
 from reconciler.emulator.faults import Fault, FaultKind
 from reconciler.emulator.service import Service
 from reconciler.models import Desired, DesiredIntegration
-from reconciler.plan import Identity, Plan
+from reconciler.plan import Plan
 from reconciler.planner import plan
 from reconciler.results import ApplyResult
 from reconciler.workflow import execute, review
 from tests.support.api import AUTH, custom_body
 from tests.support.factories import desired, desired_state, secret_ref
+
+Identity = tuple[str, str]
+"""An integration as the API lists it: its slug and ownership, as plain JSON strings."""
 
 
 class FakeClock:

@@ -16,6 +16,7 @@ import pytest
 from reconciler import planfile
 from reconciler.emulator.app import create_app, store_of
 from reconciler.emulator.command import emulator
+from reconciler.identity import Identity
 from reconciler.models import Desired
 from reconciler.plan import Action, ActionKind, FieldChange, Plan
 from reconciler.policy import DEFAULT_POLICY
@@ -77,7 +78,7 @@ def _rich_plan() -> Plan:
     created = Action(ActionKind.CREATE, "github", "user", (FieldChange("enabled", None, True),))
     return Plan(
         actions=(replaced, created),
-        unmanaged=(("slack", "user"),),
+        unmanaged=(Identity("slack", "user"),),
         warnings=("a warning",),
     )
 

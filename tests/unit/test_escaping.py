@@ -11,6 +11,7 @@ import pytest
 
 from reconciler.errors import Problem
 from reconciler.escaping import for_json, for_terminal, path_for_terminal
+from reconciler.identity import Identity
 from reconciler.planner import plan
 from reconciler.render import Target, render_json, render_result_line, render_text
 from reconciler.results import ActionResult, Outcome
@@ -82,7 +83,7 @@ def test_the_text_plan_escapes_values_slugs_paths_warnings_and_file_names() -> N
     )
     result = type(result)(
         actions=result.actions,
-        unmanaged=(("x\n::warning::y", "user"),),
+        unmanaged=(Identity("x\n::warning::y", "user"),),
         warnings=("shared\n::error::warned",),
     )
     target = Target("http://localhost", "sk_…1234", ("in\n::error::file.yaml", "b\u202e.yaml"))

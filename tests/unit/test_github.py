@@ -10,6 +10,7 @@ import json
 import jsonschema
 import pytest
 
+from reconciler.identity import Identity
 from reconciler.render.github import annotation
 from tests.support import REPO_ROOT
 
@@ -55,7 +56,7 @@ def test_unmanaged_slugs_from_the_api_cannot_break_out_of_their_annotation() -> 
     from reconciler.plan import Plan
     from reconciler.render.github import unmanaged_annotations
 
-    lines = unmanaged_annotations(Plan(unmanaged=(("evil\n::error::pwned\u202e", "user"),)))
+    lines = unmanaged_annotations(Plan(unmanaged=(Identity("evil\n::error::pwned\u202e", "user"),)))
     assert len(lines) == 1
     assert lines[0].startswith(
         "::warning title=unmanaged integration::evil%0A::error::pwned\\u202e (user) exists"

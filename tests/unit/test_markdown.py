@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from reconciler.identity import Identity
 from reconciler.plan import Plan
 from reconciler.planner import plan
 from reconciler.render import Target
@@ -115,7 +116,7 @@ def test_untrusted_text_is_escaped_everywhere_in_the_markdown_plan() -> None:
     )
     result = Plan(
         actions=result.actions,
-        unmanaged=(("un\nmanaged`", "user"),),
+        unmanaged=(Identity("un\nmanaged`", "user"),),
         warnings=("shared\n> [!CAUTION]\n# heading",),
     )
     target = Target("https://api.workos.com", "sk_…1234", ("a\n# b.yaml", "c\u202e.yaml"))

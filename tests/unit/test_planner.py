@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from reconciler.errors import ManifestError, UnsafePlanError
+from reconciler.identity import Identity
 from reconciler.models import Settings
 from reconciler.plan import ActionKind, Plan
 from reconciler.planner import plan
@@ -258,8 +259,8 @@ def test_custom_definition_of_one_entry_goes_into_the_sibling_create() -> None:
     org = desired(slug="acme", ownership="organization", credentials={"type": "organization"})
     result = plan(desired_state(user, org), [])
     bodies = {a.identity: a.values for a in result.actions}
-    assert bodies[("acme", "organization")]["custom_provider"] == {"name": "Acme"}
-    assert bodies[("acme", "user")]["custom_provider"] == {"name": "Acme"}
+    assert bodies[Identity("acme", "organization")]["custom_provider"] == {"name": "Acme"}
+    assert bodies[Identity("acme", "user")]["custom_provider"] == {"name": "Acme"}
 
 
 def test_custom_provider_fields_are_managed_one_by_one() -> None:

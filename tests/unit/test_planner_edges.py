@@ -302,8 +302,8 @@ def test_the_selected_create_carries_the_shared_definition() -> None:
     current = [remote("acme", custom_provider=ACME)]
     whole = plan(desired_state(user, org), current)
     values = {a.identity: a.values for a in whole.actions}
-    assert "custom_provider" in values[("acme", "user")]  # the update carries it
-    assert "custom_provider" not in values[("acme", "organization")]
+    assert "custom_provider" in values[Identity("acme", "user")]  # the update carries it
+    assert "custom_provider" not in values[Identity("acme", "organization")]
     cut = plan(desired_state(user, org), current, selects=_organization)
     (create,) = cut.actions
     assert create.identity == ("acme", "organization")

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from reconciler.identity import Identity
 from reconciler.plan import Action, ActionKind, Plan
 from reconciler.planner import plan
 from reconciler.render import (
@@ -145,7 +146,7 @@ def _strip_ansi(text: str) -> str:
 def test_text_escapes_an_untrusted_slug_and_warning() -> None:
     hostile = dataclasses.replace(
         _unmanaged_plan(),
-        unmanaged=(("evil\n::error::x", "user"),),
+        unmanaged=(Identity("evil\n::error::x", "user"),),
         warnings=("line\r\nforged \x1b[2J",),
     )
     text = render_text(hostile)

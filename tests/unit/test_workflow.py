@@ -18,6 +18,7 @@ from reconciler import planfile
 from reconciler.api import IntegrationsApi
 from reconciler.emulator.app import create_app
 from reconciler.errors import ApplyFailedError, ConfigError, StalePlanError, UnsafePlanError
+from reconciler.identity import Identity
 from reconciler.models import Desired, Ownership, RemoteIntegration
 from reconciler.plan import Action, ActionKind
 from reconciler.policy import DEFAULT_POLICY, Policy, load_policy
@@ -216,7 +217,7 @@ class InMemoryApi:
         return list(self.objects.values())
 
     async def get(self, slug: str, ownership: Ownership) -> RemoteIntegration | None:
-        return self.objects.get((slug, ownership))
+        return self.objects.get(Identity(slug, ownership))
 
     async def create(
         self, body: dict[str, Any], *, idempotency_key: str | None = None
@@ -230,11 +231,11 @@ class InMemoryApi:
         self, slug: str, ownership: Ownership, body: dict[str, Any]
     ) -> RemoteIntegration:
         self.calls.append(("update", slug))
-        return self.objects[(slug, ownership)]
+        return self.objects[Identity(slug, ownership)]
 
     async def delete(self, slug: str, ownership: Ownership) -> None:
         self.calls.append(("delete", slug))
-        del self.objects[(slug, ownership)]
+        del self.objects[Identity(slug, ownership)]
 
 
 def test_the_workflow_runs_on_any_implementation_of_the_api_protocol() -> None:
