@@ -161,7 +161,7 @@ def test_every_part_counts_towards_the_limit() -> None:
     base = _mixed_plan()
     huge = Plan(
         actions=base.actions,
-        unmanaged=tuple((f"u{i}-" + "s" * 5000, "user") for i in range(60)),
+        unmanaged=tuple(Identity(f"u{i}-" + "s" * 5000, "user") for i in range(60)),
         warnings=tuple("w" * 50_000 for _ in range(5)),
         targeting=Targeting(("t" * 70_000,), ()),
     )
