@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.e2e.test_action import ACTION, load_action
+from tests.support.action import ACTION, load_action
 
 ROOT = Path(__file__).resolve().parents[2]
 CI = ROOT / "examples" / "ci"

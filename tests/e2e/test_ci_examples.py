@@ -24,7 +24,7 @@ import click
 import pytest
 
 from reconciler.cli import cli
-from tests.e2e.test_action import DISTRIBUTION
+from tests.support.action import DISTRIBUTION
 from tests.support.ci_examples import (
     ACTION_USES,
     EXAMPLES,

@@ -23,8 +23,8 @@ import httpx
 import pytest
 
 from tests.conftest import EMULATOR_API_KEY, EMULATOR_AUTH
-from tests.e2e.test_action import REPOSITORY, Fakes, make_fakes
 from tests.e2e.workflow_runner import JobRun, Run, evaluate, run_job
+from tests.support.action import REPOSITORY, Fakes, make_fakes
 from tests.support.ci_examples import GITHUB, _load
 
 POLICY = "version: 1\nenvironment: production\n"

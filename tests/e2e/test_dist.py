@@ -41,7 +41,7 @@ from reconciler import __version__
 from reconciler.emulator.extra import INSTALL_HINT
 from reconciler.schema import manifest_schema
 from tests.conftest import EMULATOR_API_KEY, EMULATOR_AUTH
-from tests.e2e.test_action import (
+from tests.support.action import (
     DISTRIBUTION,
     PULL_REQUEST,
     ActionRun,

@@ -14,7 +14,7 @@ request's base, else the event's), sparse paths only if given; ``actions/setup-p
 does nothing (this Python serves); ``actions/upload-artifact`` and
 ``actions/download-artifact`` copy files through a store shared by the jobs of a run;
 ``your-org/reconciler@...`` runs ``action.yml`` through ``run_action``
-(tests/e2e/test_action.py), with the real ``reconciler`` of this environment, or a fake.
+(tests/support/action.py), with the real ``reconciler`` of this environment, or a fake.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.test_action import REPOSITORY, TOKEN, _outputs, run_action, substitute
+from tests.support.action import REPOSITORY, TOKEN, _outputs, run_action, substitute
 
 ACTION_USES = "your-org/reconciler@"
 _TOKEN = re.compile(r"\s*(?:'((?:[^']|'')*)'|(==|!=|&&|\|\||!|\(|\))|([A-Za-z_][\w.-]*)(\(\))?)")

@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from reconciler.yamlsource import parse
-from tests.e2e.test_action import make_fakes, run_action, substitute
+from tests.support.action import make_fakes, run_action, substitute
 
 ROOT = Path(__file__).resolve().parents[2]
 GITHUB = ROOT / "examples" / "ci" / "github-actions.yml"
