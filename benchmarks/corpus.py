@@ -36,7 +36,7 @@ if str(REPO_ROOT) not in sys.path:  # run as a script: find ``tests.support.host
 from tests.support.hostile import Measured, refusal_problems, run_measured, write_hostile_cases  # noqa: E402
 
 CORPUS = REPO_ROOT / "tests" / "manifests"
-CASE_ENVIRON = {  # the variables the corpus's fixtures expect (as tests/unit/test_loader.py sets)
+CASE_ENVIRON = {  # the variables the corpus's fixtures expect (as tests/support/loader.py sets)
     "RECONCILER_SET_SECRET": "s3cr3t-value",
     "RECONCILER_EMPTY_SECRET": "",
     "RECONCILER_GITHUB_CLIENT_SECRET": "gh-0001",

@@ -1,0 +1,1 @@
+"""Tests of the manifest loader, run from the project root (conftest.py)."""
