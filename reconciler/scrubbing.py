@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Iterable
 from urllib.parse import quote, quote_plus
 
-from reconciler.secrets import REDACTED, SHOWN_SECRET_CHARS, Secret, repr_forms
+from reconciler.secrets import SHOWN_SECRET_CHARS, Secret, redacted_spans, repr_forms
 
 MIN_SCRUBBED_FRAGMENT = 8
 API_KEY_PREFIXES = ("sk_test_", "sk_live_")
@@ -123,13 +123,7 @@ class Scrubber:
             automaton = self._automaton or Automaton(self._whole)
             self._automaton = automaton
             spans += automaton.spans(text)
-        parts: list[str] = []
-        done = 0
-        for start, end in _merged(spans):
-            parts += (text[done:start], REDACTED)
-            done = end
-        parts.append(text[done:])
-        return "".join(parts)
+        return redacted_spans(text, spans)
 
     def _add_whole(self, forms: set[str]) -> None:
         if not forms <= self._whole:
@@ -175,17 +169,6 @@ def _fragment_spans(folded: str, windows: set[str]) -> list[tuple[int, int]]:
             else:
                 spans.append((index, index + size))
     return spans
-
-
-def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Overlapping spans as one; spans that only touch stay apart."""
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(spans):
-        if merged and start < merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    return merged
 
 
 class Automaton:

@@ -134,13 +134,7 @@ class Redactor:
         spans = self._spans(text)
         if not spans:
             return text
-        parts: list[str] = []
-        done = 0
-        for start, end in _merged(spans):
-            parts += (text[done:start], REDACTED)
-            done = end
-        parts.append(text[done:])
-        return "".join(parts)
+        return redacted_spans(text, spans)
 
     def _spans(self, text: str) -> list[tuple[int, int]]:
         if len(self._forms) <= _FEW_FORMS:
@@ -199,6 +193,17 @@ def _secret_forms(secret: str) -> set[str]:
 
 
 _URL_SAFE = str.maketrans("+/", "-_")
+
+
+def redacted_spans(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` with each of ``spans`` (overlapping ones as one) replaced by ``(redacted)``."""
+    parts: list[str] = []
+    done = 0
+    for start, end in _merged(spans):
+        parts += (text[done:start], REDACTED)
+        done = end
+    parts.append(text[done:])
+    return "".join(parts)
 
 
 def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
