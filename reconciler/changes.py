@@ -22,7 +22,7 @@ from reconciler.fields import (
     in_place,
 )
 from reconciler.models import DesiredIntegration, RemoteIntegration
-from reconciler.plan import Action, ActionKind, FieldChange
+from reconciler.plan import Action, ActionKind, FieldChange, KeyAction
 from reconciler.secrets import masked
 
 
@@ -40,10 +40,22 @@ def _map_changes(f: Field, before: Any, after: Any, **flags: Any) -> list[FieldC
     """A map's change, key by key (``config.account``): added, removed or changed."""
     old, new = before or {}, after or {}
     return [
-        FieldChange(f"{f.name}.{key}", old.get(key), new.get(key), **flags)
+        FieldChange(
+            f"{f.name}.{key}",
+            old.get(key),
+            new.get(key),
+            key_action=_key_action(key, old, new),
+            **flags,
+        )
         for key in sorted(old.keys() | new.keys())
         if old.get(key) != new.get(key)
     ]
+
+
+def _key_action(key: str, old: dict[str, Any], new: dict[str, Any]) -> KeyAction:
+    if key not in old:
+        return KeyAction.ADDED
+    return KeyAction.CHANGED if key in new else KeyAction.REMOVED
 
 
 def diff(f: Field, before: Any, after: Any, **flags: Any) -> list[FieldChange]:

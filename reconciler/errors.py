@@ -22,7 +22,8 @@ exit code; no library module prints or exits.
     │   └── StalePlanError        a saved plan no longer matches the world
     ├── ApplyFailedError     some actions of an apply failed (the result says which)
     │   └── ApplyInterruptedError   a signal stopped it (exit 130)
-    └── ActionError          one action failed, explained (and what a failed replace left)
+    ├── ActionError          one action failed, explained (and what a failed replace left)
+    └── UnrestorableError    a replaced integration cannot be created again as it was
 
 No message of any of these may contain a secret: messages are built from
 names, slugs and API error texts, never from request bodies.
@@ -287,3 +288,8 @@ class ApplyInterruptedError(ApplyFailedError):
     """A signal stopped the apply (exit 130, as a shell reports SIGINT)."""
 
     exit_code = 130
+
+
+class UnrestorableError(ReconcilerError):
+    """A replaced integration cannot be created again faithfully (``wire.restore_body``):
+    the message says why."""

@@ -68,6 +68,17 @@ class Field:
             return set(first) == set(second) and len(first) == len(second)
         return bool(first == second)
 
+    def sendable(self, value: Any) -> Any:
+        """``value`` as a request body holds it: a fresh list for a set or a list, a
+        fresh dict for a map, a scalar as it is (``None`` stays ``None``)."""
+        if value is None:
+            return None
+        if self.kind in (Kind.SET, Kind.LIST):
+            return list(value)
+        if self.kind is Kind.MAP:
+            return dict(value)
+        return value
+
     def elements(self, before: Any, after: Any) -> tuple[list[Any], list[Any]]:
         """For a set or list whose both sides are lists: (added, removed), in order."""
         if not (isinstance(before, list) and isinstance(after, list)):
@@ -127,9 +138,4 @@ def creation_only() -> Iterator[Field]:
 
 def api_default(f: Field) -> Any:
     """The API's default for ``f`` as a fresh JSON value (lists for sets)."""
-    value = f.default
-    if isinstance(value, tuple):
-        return list(value)
-    if isinstance(value, dict):
-        return dict(value)
-    return value
+    return f.sendable(f.default)

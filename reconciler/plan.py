@@ -15,8 +15,6 @@ from reconciler.identity import Identity as Identity  # re-exported for older im
 from reconciler.identity import Ownership
 from reconciler.models import Integration, RemoteIntegration
 
-FORMAT_VERSION = 1
-
 
 class ActionKind(StrEnum):
     CREATE = "create"
@@ -30,12 +28,21 @@ DISPLAY_ORDER = (ActionKind.REPLACE, ActionKind.DELETE, ActionKind.CREATE, Actio
 KIND_ORDER = {kind: index for index, kind in enumerate(DISPLAY_ORDER)}
 
 
+class KeyAction(StrEnum):
+    """What happens to one key of a map field (``config.account``)."""
+
+    ADDED = "added"
+    REMOVED = "removed"
+    CHANGED = "changed"
+
+
 @dataclass(frozen=True)
 class FieldChange:
     """One field's change; sensitive values are already masked.
 
     ``added`` / ``removed`` list a set's elements when both sides are lists;
-    a map's change is one ``FieldChange`` per key (``config.account``).
+    a map's change is one ``FieldChange`` per key (``config.account``), its
+    ``key_action`` saying whether the key is added, removed or changed.
     ``carried_over`` marks a value a replace keeps from the remote object
     because the manifest leaves it unmanaged (then ``before == after``).
     """
@@ -48,28 +55,12 @@ class FieldChange:
     added: tuple[Any, ...] | None = None
     removed: tuple[Any, ...] | None = None
     carried_over: bool = False
+    key_action: KeyAction | None = None
 
     @property
     def changed(self) -> bool:
         """False for a value a replace shows but keeps as it is."""
         return bool(self.before != self.after)
-
-    def to_dict(self) -> dict[str, Any]:
-        data = {
-            "path": self.path,
-            "before": self.before,
-            "after": self.after,
-            "sensitive": self.sensitive,
-        }
-        if self.forces_replacement:
-            data["forces_replacement"] = True
-        if self.added is not None:
-            data["added"] = list(self.added)
-        if self.removed is not None:
-            data["removed"] = list(self.removed)
-        if self.carried_over:
-            data["carried_over"] = True
-        return data
 
 
 @dataclass(frozen=True)
@@ -110,20 +101,6 @@ class Action:
     def sort_key(self) -> tuple[int, str, int]:
         return (KIND_ORDER[self.kind], *self.identity.sort_key())
 
-    def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "action": self.kind.value,
-            "slug": self.slug,
-            "ownership": self.ownership,
-            "fields": [change.to_dict() for change in self.fields],
-            "destroys_connected_accounts": self.destructive,
-        }
-        if self.reason:
-            data["reason"] = self.reason
-        if self.remote is not None:
-            data["remote"] = {"id": self.remote.id, "updated_at": self.remote.updated_at}
-        return data
-
 
 @dataclass(frozen=True)
 class Target:
@@ -134,14 +111,6 @@ class Target:
     files: tuple[str, ...]
     policy: str = "the default policy"
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "api_url": self.api_url,
-            "api_key": self.api_key_hint,
-            "files": list(self.files),
-            "policy": self.policy,
-        }
-
 
 @dataclass(frozen=True)
 class Targeting:
@@ -150,12 +119,6 @@ class Targeting:
 
     patterns: tuple[str, ...] = ()
     skipped: tuple[Identity, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "patterns": list(self.patterns),
-            "skipped": [{"slug": s, "ownership": o} for s, o in self.skipped],
-        }
 
 
 @dataclass(frozen=True)
@@ -211,19 +174,3 @@ class Plan:
         counts["adopted"] = len(self.adopted)
         counts["unmanaged"] = len(self.unmanaged)
         return counts
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form of docs/design.md "JSON plan" (``format_version`` 1)."""
-        data: dict[str, Any] = {
-            "format_version": FORMAT_VERSION,
-            "summary": self.summary,
-            "changes": [action.to_dict() for action in self.actions],
-            "unmanaged": [{"slug": s, "ownership": o} for s, o in self.unmanaged],
-            "adopted": [{"slug": s, "ownership": o} for s, o in self.adopted],
-            "warnings": list(self.warnings),
-        }
-        if self.targeting is not None:
-            data["targeting"] = self.targeting.to_dict()
-        if not self.secrets_compared:
-            data["secrets_compared"] = False
-        return data

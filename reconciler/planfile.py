@@ -39,9 +39,10 @@ from reconciler.errors import PlanFileError, Problem, RefusedError, StalePlanErr
 from reconciler.manifest.files import Unreadable, read_bounded
 from reconciler.models import Desired, RemoteIntegration
 from reconciler.plan import Action, Identity, Plan
+from reconciler.plandocument import ChangeDoc, RemoteDoc, plan_document
 from reconciler.planformat import FILE_KIND as FILE_KIND
 from reconciler.planformat import FILE_VERSION as FILE_VERSION
-from reconciler.planformat import RemoteSnapshot, SavedPlanFile
+from reconciler.planformat import SavedPlanFile
 from reconciler.policy import Policy
 from reconciler.secrets import Secret
 from reconciler.wire import request_body, sends_secret
@@ -93,7 +94,7 @@ class _Keys:
 
     def change(self, action: Action) -> str:
         """What the action does (its JSON form and the values it sends), as a keyed digest."""
-        data = {"change": action.to_dict(), "body": request_body(action)}
+        data = {"change": ChangeDoc.of(action).data(), "body": request_body(action)}
         text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hmac.new(self.digests, b"change\0" + text.encode(), hashlib.sha256).hexdigest()
 
@@ -127,7 +128,8 @@ class SavedPlan:
 
     @property
     def changes(self) -> list[dict[str, Any]]:
-        return list(self.data["plan"]["changes"])
+        """The recorded changes, as JSON data."""
+        return [change.data() for change in self.file.plan.changes]
 
     @property
     def rotate_secrets(self) -> bool:
@@ -178,7 +180,7 @@ def dump(
             {"change": keys.change(action), "secret": keys.secret(action, desired.secrets())}
             for action in plan.actions
         ],
-        "plan": plan.to_dict(),
+        "plan": plan_document(plan).data(),
     }
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
@@ -289,7 +291,7 @@ def verify(
 
 
 def _remote_change(
-    name: str, recorded: RemoteSnapshot | None, current: RemoteIntegration | None
+    name: str, recorded: RemoteDoc | None, current: RemoteIntegration | None
 ) -> str | None:
     """How the remote object changed since the plan, if it did."""
     if recorded is None:

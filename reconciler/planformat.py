@@ -2,9 +2,8 @@
 
 ``planfile.read`` validates a file against ``SavedPlanFile`` (strict types,
 no unknown key) before anything in it is used: a file that does not fit is
-refused as a whole. The ``plan`` part is the JSON plan (``Plan.to_dict``):
-only what ``verify`` reads of it is typed here, the rest is kept as written
-for rendering.
+refused as a whole. The ``plan`` part is the JSON plan document, checked by
+its own models (``reconciler.plandocument``).
 """
 
 from __future__ import annotations
@@ -14,6 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
+from reconciler.plandocument import PlanDocument
+
 FILE_KIND = "reconciler-saved-plan"
 FILE_VERSION = 3
 _HEX = re.compile(r"(?:[0-9a-f]{2})+")
@@ -21,12 +22,6 @@ _HEX = re.compile(r"(?:[0-9a-f]{2})+")
 
 class _Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
-
-
-class _Open(BaseModel):
-    """A part of the JSON plan: the keys ``verify`` reads are typed, others kept."""
-
-    model_config = ConfigDict(frozen=True, extra="allow", strict=True)
 
 
 class PolicyStamp(_Record):
@@ -58,27 +53,6 @@ class ActionDigests(_Record):
     secret: str | None
 
 
-class RemoteSnapshot(_Open):
-    """The remote object an action touches, as listed when the plan was made."""
-
-    id: str
-    updated_at: str
-
-
-class RecordedChange(_Open):
-    """One change of the JSON plan."""
-
-    slug: str
-    ownership: Literal["user", "organization"]
-    remote: RemoteSnapshot | None = None
-
-
-class RecordedPlan(_Open):
-    """The JSON plan the file holds."""
-
-    changes: tuple[RecordedChange, ...]
-
-
 class SavedPlanFile(_Record):
     """A saved plan's whole content."""
 
@@ -95,7 +69,7 @@ class SavedPlanFile(_Record):
     """When the plan was made (UTC, ``2026-01-02T03:04:05Z``), for ``reconciler show``."""
     targets: tuple[str, ...] = ()
     digests: tuple[ActionDigests, ...]
-    plan: RecordedPlan
+    plan: PlanDocument
 
     @field_validator("salt")
     @classmethod

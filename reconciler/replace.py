@@ -39,6 +39,7 @@ from reconciler.errors import (
     ApiUnreachableError,
     ConflictError,
     ReconcilerError,
+    UnrestorableError,
 )
 from reconciler.lanes import Lane
 from reconciler.plan import Action, ActionKind
@@ -278,14 +279,15 @@ async def _restore(
     client: IntegrationsApi, action: Action, secret: Secret | None, lane: Lane | None, failure: str
 ) -> None:
     """Create the previous object again, sending back only what this action changed."""
-    if lane is None:
-        restore = restore_body(action, secret)
-    elif lane.sibling(action.ownership) is not None:
-        restore = restore_body(action, secret, definition=None)
-    else:
-        restore = restore_body(action, secret, definition=lane.definition)
-    if isinstance(restore, str):
-        raise deleted(f"{failure}; not restored: {restore}") from None
+    try:
+        if lane is None:
+            restore = restore_body(action, secret)
+        elif lane.sibling(action.ownership) is not None:
+            restore = restore_body(action, secret, definition=None)
+        else:
+            restore = restore_body(action, secret, definition=lane.definition)
+    except UnrestorableError as why:
+        raise deleted(f"{failure}; not restored: {why}") from None
     try:
         await _post(client, action, restore)
     except ReconcilerError as again:

@@ -48,9 +48,6 @@ class Recovery:
     entry: str
     how: str
 
-    def to_dict(self) -> dict[str, str]:
-        return {"manifest_entry": self.entry, "how": self.how}
-
 
 class Outcome(StrEnum):
     SUCCEEDED = "succeeded"

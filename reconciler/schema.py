@@ -1,10 +1,12 @@
-"""The manifest's JSON Schema, generated from the ``Manifest`` model, and the JSON
-plan's, shipped in the package.
+"""The JSON Schemas the tool publishes, generated from its models.
 
-``schemas/manifest.schema.json`` is this module's output; regenerate it with
-``python -m reconciler.schema > schemas/manifest.schema.json`` (``make schema``).
-The JSON plan's schema is ``reconciler/plan.schema.json`` (package data, printed by
-``reconciler schema --plan``); ``schemas/plan.schema.json`` is its copy, checked equal.
+- the manifest's, from ``reconciler.models.Manifest``: ``schemas/manifest.schema.json``;
+- the JSON plan's (``plan``/``apply``/``show --format json``), from
+  ``reconciler.plandocument.PlanDocument``: ``schemas/plan.schema.json``.
+
+Regenerate both with ``make schema`` (``python -m reconciler.schema`` and
+``python -m reconciler.schema --plan``); tests keep the committed files equal
+to what the models generate.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ import sys
 from typing import Any
 
 from reconciler.models import Manifest
-
-SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+from reconciler.plandocument import SCHEMA_DIALECT as SCHEMA_DIALECT
+from reconciler.plandocument import plan_schema as plan_schema
 
 
 def manifest_schema() -> dict[str, Any]:
@@ -24,20 +26,11 @@ def manifest_schema() -> dict[str, Any]:
     return {**schema, "$schema": SCHEMA_DIALECT}
 
 
-def plan_schema_text() -> str:
-    """The JSON plan's schema, as shipped in the package (``reconciler/plan.schema.json``)."""
-    from importlib.resources import files
-
-    return files("reconciler").joinpath(PLAN_SCHEMA).read_text(encoding="utf-8")
-
-
-PLAN_SCHEMA = "plan.schema.json"
-
-
 def render_schema(schema: dict[str, Any]) -> str:
     """A schema as committed: 2-space indent, sorted keys, trailing newline."""
     return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 if __name__ == "__main__":
-    sys.stdout.write(render_schema(manifest_schema()))
+    chosen = plan_schema() if sys.argv[1:] == ["--plan"] else manifest_schema()
+    sys.stdout.write(render_schema(chosen))

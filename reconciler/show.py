@@ -1,6 +1,6 @@
 """A saved plan read back for review: ``reconciler show PLAN_FILE``, no API call.
 
-The file holds the plan's JSON form (``Plan.to_dict``) and what binds it: the
+The file holds the plan's JSON document (``reconciler.plandocument``) and what binds it: the
 API it was made for, when, the keyed fingerprint of the key, the policy's and
 the manifests' digests, the options it was made with. ``Shown`` carries these
 and the plan rebuilt from its JSON form, for the renderers (``render.saved``).
@@ -11,9 +11,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
-from reconciler.plan import Action, ActionKind, FieldChange, Identity, Plan
+from reconciler.plan import Action, ActionKind, FieldChange, Identity, KeyAction, Plan
+from reconciler.plandocument import (
+    ChangeDoc,
+    FieldDoc,
+    IdentityDoc,
+    ManifestDoc,
+    PlanDocument,
+    SavedDoc,
+    StampDoc,
+)
 from reconciler.planfile import SavedPlan
 
 
@@ -45,105 +53,101 @@ class Shown:
     manifest_sha256: str
     options: tuple[str, ...]
     plan: RecordedPlan
-    document: dict[str, Any]
-    """The plan's JSON form as saved (what ``--format json`` prints, with ``saved``)."""
+    document: PlanDocument
+    """The plan's JSON document as saved (what ``--format json`` prints, with ``saved``)."""
 
-    def to_dict(self) -> dict[str, Any]:
-        """The ``saved`` object of ``show --format json``."""
-        return {
-            "file": self.file,
-            "version": self.version,
-            "api_url": self.api_url,
-            "created_at": _timestamp(self.created_at),
-            "age_seconds": self.age_seconds,
-            "api_key_fingerprint": self.api_key_fingerprint,
-            "policy": {"name": self.policy_name, "sha256": self.policy_sha256},
-            "manifest": {"files": list(self.manifest_files), "sha256": self.manifest_sha256},
-            "options": list(self.options),
-        }
+    @property
+    def made(self) -> str | None:
+        """When the plan was made, UTC (``2026-01-02T03:04:05Z``), if the file says."""
+        return _timestamp(self.created_at)
+
+    def with_saved(self) -> PlanDocument:
+        """The document of ``show --format json``: the plan's, plus ``saved``."""
+        saved = SavedDoc(
+            file=self.file,
+            version=self.version,
+            api_url=self.api_url,
+            created_at=self.made,
+            age_seconds=self.age_seconds,
+            api_key_fingerprint=self.api_key_fingerprint,
+            policy=StampDoc(name=self.policy_name, sha256=self.policy_sha256),
+            manifest=ManifestDoc(files=list(self.manifest_files), sha256=self.manifest_sha256),
+            options=list(self.options),
+        )
+        return PlanDocument.model_validate({**self.document.data(), "saved": saved.data()})
 
 
 def show(saved: SavedPlan, file: str, *, now: datetime | None = None) -> Shown:
     """What ``reconciler show`` presents of ``saved`` (read from ``file``) at ``now``."""
-    data = saved.data
-    created = _parse_time(data.get("created_at"))
+    content = saved.file
+    created = _parse_time(content.created_at)
     moment = now or datetime.now(UTC)
     age = None if created is None else int((moment - created).total_seconds())
     options = []
-    if data.get("rotate_secrets") is True:
+    if content.rotate_secrets:
         options.append("--rotate-secrets")
-    if data.get("no_secrets") is True:
+    if content.no_secrets:
         options.append("--no-secrets")
     options += [f"--target {pattern}" for pattern in saved.targets]
-    document = dict(data["plan"])
     return Shown(
         file=file,
-        version=int(data["version"]),
-        api_url=str(data["api_url"]),
+        version=content.version,
+        api_url=content.api_url,
         created_at=created,
         age_seconds=age,
-        api_key_fingerprint=str(data["api_key_fingerprint"]),
-        policy_name=str(data["policy"]["name"]),
-        policy_sha256=str(data["policy"]["sha256"]),
+        api_key_fingerprint=content.api_key_fingerprint,
+        policy_name=content.policy.name,
+        policy_sha256=content.policy.sha256,
         manifest_files=tuple(saved.names),
-        manifest_sha256=str(data["manifest"]["sha256"]),
+        manifest_sha256=content.manifest.sha256,
         options=tuple(options),
-        plan=plan_from_dict(document),
-        document=document,
+        plan=plan_from_document(content.plan),
+        document=content.plan,
     )
 
 
-def plan_from_dict(document: dict[str, Any]) -> RecordedPlan:
-    """The plan of a JSON form (``Plan.to_dict``), its recorded counts kept."""
-    summary = document.get("summary")
-    counts = summary if isinstance(summary, dict) else {}
+def plan_from_document(document: PlanDocument) -> RecordedPlan:
+    """The plan of a JSON plan document, its recorded counts kept."""
     return RecordedPlan(
-        actions=tuple(_action(change) for change in document.get("changes", ())),
-        unmanaged=_identities(document.get("unmanaged")),
-        adopted=_identities(document.get("adopted")),
-        warnings=tuple(str(w) for w in document.get("warnings", ()) if isinstance(w, str)),
-        recorded_summary=tuple(
-            (str(key), value) for key, value in sorted(counts.items()) if isinstance(value, int)
-        ),
+        actions=tuple(_action(change) for change in document.changes),
+        unmanaged=_identities(document.unmanaged),
+        adopted=_identities(document.adopted),
+        warnings=tuple(document.warnings),
+        recorded_summary=tuple(sorted(document.summary.model_dump().items())),
     )
 
 
-def _action(change: dict[str, Any]) -> Action:
+def _action(change: ChangeDoc) -> Action:
     return Action(
-        kind=ActionKind(change["action"]),
-        slug=str(change["slug"]),
-        ownership=change["ownership"],
-        fields=tuple(_field(item) for item in change.get("fields", ())),
-        reason=change.get("reason"),
+        kind=ActionKind(change.action),
+        slug=change.slug,
+        ownership=change.ownership,
+        fields=tuple(_field(item) for item in change.fields),
+        reason=change.reason,
     )
 
 
-def _field(item: dict[str, Any]) -> FieldChange:
-    added, removed = item.get("added"), item.get("removed")
+def _field(item: FieldDoc) -> FieldChange:
+    added, removed = item.added, item.removed
     return FieldChange(
-        path=str(item["path"]),
-        before=item.get("before"),
-        after=item.get("after"),
-        sensitive=item.get("sensitive") is True,
-        forces_replacement=item.get("forces_replacement") is True,
+        path=item.path,
+        before=item.before,
+        after=item.after,
+        sensitive=item.sensitive,
+        forces_replacement=item.forces_replacement is True,
         added=None if added is None else tuple(added),
         removed=None if removed is None else tuple(removed),
-        carried_over=item.get("carried_over") is True,
+        carried_over=item.carried_over is True,
+        key_action=None if item.key_action is None else KeyAction(item.key_action),
     )
 
 
-def _identities(items: Any) -> tuple[Identity, ...]:
-    if not isinstance(items, list):
-        return ()
-    return tuple(
-        Identity(str(item["slug"]), item["ownership"])
-        for item in items
-        if isinstance(item, dict) and item.get("ownership") in ("user", "organization")
-    )
+def _identities(items: list[IdentityDoc]) -> tuple[Identity, ...]:
+    return tuple(Identity(item.slug, item.ownership) for item in items)
 
 
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
+def _parse_time(value: str | None) -> datetime | None:
+    if value is None:
         return None
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))

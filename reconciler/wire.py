@@ -14,6 +14,7 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
+from reconciler.errors import UnrestorableError
 from reconciler.fields import INTEGRATION_FIELDS, MISSING
 from reconciler.models import RemoteIntegration
 from reconciler.plan import Action, ActionKind
@@ -45,8 +46,10 @@ def sends_secret(action: Action) -> bool:
 
 def restore_body(
     action: Action, secret: Secret | None = None, *, definition: Any = MISSING
-) -> dict[str, Any] | str:
-    """The create body that restores ``action.remote``, or why it can't be done faithfully.
+) -> dict[str, Any]:
+    """The create body that restores ``action.remote``: every integration field of the
+    field table as the snapshot holds it; ``UnrestorableError`` when that can't be done
+    faithfully.
 
     Custom credentials are restored only with the manifest's ``secret`` and
     only when the manifest names the same OAuth app (client id): never an
@@ -56,16 +59,10 @@ def restore_body(
     """
     old = action.remote
     if old is None:
-        return "the plan holds no snapshot of the previous one"
-    body: dict[str, Any] = {
-        "provider": old.slug,
-        "ownership": old.ownership,
-        "description": old.description,
-        "enabled": old.enabled,
-        "scopes": None if old.scopes is None else list(old.scopes),
-        "auth_methods": list(old.auth_methods),
-        "config": dict(old.config),
-    }
+        raise UnrestorableError("the plan holds no snapshot of the previous one")
+    body: dict[str, Any] = {"provider": old.slug, "ownership": old.ownership}
+    for f in INTEGRATION_FIELDS:
+        body[f.key] = f.sendable(getattr(old, f.key))
     if definition is MISSING:
         definition = old.custom_provider
     if definition is not None and old.custom_provider is not None:
@@ -77,7 +74,7 @@ def restore_body(
         body["credentials"] = {"type": "organization"}
         return body
     if secret is None or not _same_app(action, credentials.client_id):
-        return (
+        raise UnrestorableError(
             "its custom credentials can't be restored faithfully (the API never returns a "
             "client secret, and the manifest's client_id is not the old one)"
         )

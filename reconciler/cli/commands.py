@@ -82,7 +82,7 @@ def schema(plan_schema: bool) -> None:
     """Print the manifest's JSON Schema (for editors and CI checks).
 
     With --plan, the schema of the JSON plan (`plan --format json`,
-    `apply --format json`, `show --format json`), as shipped in the package.
+    `apply --format json`, `show --format json`), generated from its models.
 
     \b
     Examples:
@@ -90,9 +90,9 @@ def schema(plan_schema: bool) -> None:
       reconciler schema --plan > plan.schema.json
     """
     if plan_schema:
-        from reconciler.schema import plan_schema_text
+        from reconciler import schema as schemas
 
-        click.echo(plan_schema_text(), nl=False)
+        click.echo(schemas.render_schema(schemas.plan_schema()), nl=False)
         return
     from reconciler.schema import manifest_schema
 

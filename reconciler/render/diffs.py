@@ -15,8 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from reconciler.escaping import for_terminal
-from reconciler.fields import BY_NAME, Kind
-from reconciler.plan import ActionKind, FieldChange
+from reconciler.plan import ActionKind, FieldChange, KeyAction
 
 
 class Sign(StrEnum):
@@ -65,15 +64,8 @@ def row(change: FieldChange, kind: ActionKind) -> Row:
             *((Sign.REMOVE, format_value(item)) for item in change.removed or ()),
         )
         return Row(Sign.CHANGE, path, before, after, elements=elements, note=note)
-    if _map_key(change) and change.before is None:
+    if change.key_action is KeyAction.ADDED:
         return Row(Sign.ADD, path, after=after, note=note)
-    if _map_key(change) and change.after is None:
+    if change.key_action is KeyAction.REMOVED:
         return Row(Sign.REMOVE, path, before=before, note=note)
     return Row(Sign.CHANGE, path, before, after, note=note)
-
-
-def _map_key(change: FieldChange) -> bool:
-    """A key of a map field (``config.account``): absent on one side means added or removed."""
-    parent = change.path.rsplit(".", 1)[0]
-    found = BY_NAME.get(parent)
-    return change.path not in BY_NAME and found is not None and found.kind is Kind.MAP

@@ -5,9 +5,7 @@ escaped for its destination, as in the plan's own renderers.
 
 from __future__ import annotations
 
-import json
-
-from reconciler.escaping import for_json, for_terminal
+from reconciler.escaping import for_terminal
 from reconciler.render.markdown import cell, code, render_markdown
 from reconciler.render.text import render_text
 from reconciler.show import Shown, describe_age
@@ -18,7 +16,7 @@ SHORT = 16
 
 def _lines(shown: Shown) -> list[tuple[str, str]]:
     """(label, value) pairs, values escaped for a terminal."""
-    made = shown.to_dict()["created_at"] or "unknown"
+    made = shown.made or "unknown"
     files = ", ".join(for_terminal(name) for name in shown.manifest_files) or "(none)"
     return [
         ("Saved plan", f"{for_terminal(shown.file)} (saved-plan version {shown.version})"),
@@ -46,7 +44,7 @@ def render_saved_text(shown: Shown, *, color: bool = False) -> str:
 
 
 def render_saved_markdown(shown: Shown) -> str:
-    made = shown.to_dict()["created_at"] or "unknown"
+    made = shown.made or "unknown"
     files = ", ".join(code(name) for name in shown.manifest_files) or "(none)"
     rows = [
         f"- Made: {cell(made)} ({cell(describe_age(shown.age_seconds))})",
@@ -63,5 +61,4 @@ def render_saved_markdown(shown: Shown) -> str:
 
 def render_saved_json(shown: Shown) -> str:
     """The saved JSON plan, plus ``saved``: file, times and fingerprints, in full."""
-    data = {**shown.document, "saved": shown.to_dict()}
-    return for_json(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)) + "\n"
+    return shown.with_saved().text()

@@ -264,7 +264,7 @@ def test_the_wheel_contents(wheel: Path) -> None:
     assert "[console_scripts]" in entry_points
     assert re.search(r"^reconciler = reconciler\.cli:main$", entry_points, re.MULTILINE)
     assert "reconciler/py.typed" in names
-    assert "reconciler/plan.schema.json" in names, "the JSON plan's schema ships"
+    assert "reconciler/plandocument.py" in names, "the JSON plan's schema is generated from it"
     assert top_level == ["reconciler"]
     assert {name.split("/", 1)[0] for name in names} == {"reconciler", f"{STEM}.dist-info"}
     packaged = {name for name in names if name.endswith(".py")}

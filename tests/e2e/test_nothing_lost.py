@@ -18,6 +18,7 @@ from reconciler.errors import ManifestError
 from reconciler.fields import INTEGRATION_FIELDS
 from reconciler.models import Desired
 from reconciler.plan import ActionKind
+from reconciler.plandocument import FieldDoc
 from reconciler.planner import plan
 from reconciler.render import render_text
 from tests.support import client_for, invoke, run, writes
@@ -97,7 +98,7 @@ def test_sets_and_maps_are_diffed_element_by_element() -> None:
     result = plan(desired_state(*entries), remotes)
     update = next(a for a in result.actions if a.slug == "github")
     (scopes,) = update.fields
-    assert scopes.to_dict() == {
+    assert FieldDoc.of(scopes).data() == {
         "path": "scopes",
         "before": ["repo", "read:org", "gist"],
         "after": ["repo", "read:org", "workflow"],

@@ -271,7 +271,10 @@ def test_a_replace_left_deleted_is_recoverable_from_the_output_alone(tmp_path: P
     jsonschema.validate(document, SCHEMA)
     markdown = render_apply_markdown(made, result)
     assert "      - slug: acme" in text and replaced.recovery.how in text
-    assert document["results"][0]["recovery"] == replaced.recovery.to_dict()
+    assert document["results"][0]["recovery"] == {
+        "manifest_entry": replaced.recovery.entry,
+        "how": replaced.recovery.how,
+    }
     assert "```yaml\n- slug: acme\n" in markdown
     for shown in (text, json.dumps(document), markdown):
         assert CANARY_SECRET not in shown

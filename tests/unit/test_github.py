@@ -11,6 +11,7 @@ import jsonschema
 import pytest
 
 from reconciler.identity import Identity
+from reconciler.plandocument import plan_document
 from reconciler.render.github import annotation
 from tests.support import REPO_ROOT
 
@@ -33,7 +34,7 @@ def test_every_action_kind_validates_against_the_schema() -> None:
     from tests.unit.test_markdown import _mixed_plan
 
     schema = json.loads(PLAN_SCHEMA.read_text())
-    data = _mixed_plan().to_dict()
+    data = plan_document(_mixed_plan()).data()
     assert {c["action"] for c in data["changes"]} == {"create", "update", "replace", "delete"}
     jsonschema.validate(data, schema)
     replace = next(c for c in data["changes"] if c["action"] == "replace")

@@ -10,6 +10,7 @@ import pytest
 from reconciler.errors import ManifestError, UnsafePlanError
 from reconciler.models import Settings
 from reconciler.plan import ActionKind, Plan
+from reconciler.plandocument import ChangeDoc, plan_document
 from reconciler.planner import plan
 from reconciler.safety import check_safety
 from reconciler.wire import request_body
@@ -40,7 +41,7 @@ def test_only_desired_is_created_with_masked_secret_and_no_secret_in_body() -> N
     secret_field = next(f for f in action.fields if f.path == "credentials.client_secret")
     assert secret_field.sensitive
     assert secret_field.after == "(sensitive, ends …Zq9X)"
-    assert CANARY not in json.dumps(result.to_dict())
+    assert CANARY not in json.dumps(plan_document(result).data())
     assert CANARY not in repr(result)
 
 
@@ -222,12 +223,12 @@ def test_order_is_destructive_first_then_slug_then_ownership() -> None:
         ("update", "mid", "user"),
     ]
     shuffled = plan(desired_state(*reversed(entries), prune=True), list(reversed(remotes)))
-    assert shuffled.to_dict() == result.to_dict()
+    assert plan_document(shuffled).data() == plan_document(result).data()
 
 
 def test_json_form_has_the_fixed_keys() -> None:
     entry = desired(slug="slack", description="new")
-    data = plan(desired_state(entry), [remote("slack"), remote("notion")]).to_dict()
+    data = plan_document(plan(desired_state(entry), [remote("slack"), remote("notion")])).data()
     assert set(data) >= {"format_version", "summary", "changes", "unmanaged", "warnings"}
     assert data["summary"] == {
         "create": 0,
@@ -285,11 +286,11 @@ def test_a_secret_shows_its_last_4_only_whatever_its_length() -> None:
         (action,) = plan(desired_state(entry), []).actions
         field = next(f for f in action.fields if f.path == "credentials.client_secret")
         assert field.after == "(sensitive, ends …ab12)"
-        assert "canary" not in json.dumps(action.to_dict())
+        assert "canary" not in json.dumps(ChangeDoc.of(action).data())
         current = remote("github", credentials=custom_credentials("client-id", "zz99"))
         (update,) = plan(desired_state(entry), [current]).actions
         assert [(f.before, f.after) for f in update.fields] == [
             ("(sensitive, ends …zz99)", "(sensitive, ends …ab12)")
         ]
-        shown.append((action.to_dict(), update.to_dict()))
+        shown.append((ChangeDoc.of(action).data(), ChangeDoc.of(update).data()))
     assert shown[0] == shown[1]

@@ -14,6 +14,7 @@ import pytest
 
 from reconciler.identity import Identity
 from reconciler.plan import Action, ActionKind, Plan
+from reconciler.plandocument import plan_document
 from reconciler.planner import plan
 from reconciler.render import (
     Target,
@@ -163,7 +164,7 @@ def test_json_is_the_plan_dict_plus_the_target() -> None:
     made = _mixed_plan()
     document = json.loads(render_json(made, target=TARGET))
     assert document == {
-        **made.to_dict(),
+        **plan_document(made).data(),
         "target": {
             "api_url": "https://api.workos.com",
             "api_key": "sk_…1234",
@@ -175,7 +176,7 @@ def test_json_is_the_plan_dict_plus_the_target() -> None:
 
 def test_json_without_a_target_has_no_target_key() -> None:
     made = _mixed_plan()
-    assert json.loads(render_json(made)) == made.to_dict()
+    assert json.loads(render_json(made)) == plan_document(made).data()
 
 
 def test_json_keys_summary_and_change_order() -> None:
@@ -300,7 +301,7 @@ def test_apply_json_is_the_plan_plus_a_result_per_action() -> None:
     made = _mixed_plan()
     document = json.loads(render_apply_json(made, _results(made)))
     results: list[dict[str, Any]] = document.pop("results")
-    assert document == made.to_dict()
+    assert document == plan_document(made).data()
     assert results == [
         {
             "action": "replace",

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from reconciler.errors import UnrestorableError
 from reconciler.models import Integration
 from reconciler.plan import Action, ActionKind
 from reconciler.secrets import Secret
@@ -74,7 +75,9 @@ def _replace(old: Any, credentials: dict[str, Any] | None = None) -> Action:
 
 def test_restoring_needs_the_snapshot_the_plan_holds() -> None:
     action = Action(ActionKind.REPLACE, "crm", "user")
-    assert restore_body(action, SECRET) == "the plan holds no snapshot of the previous one"
+    with pytest.raises(UnrestorableError) as refused:
+        restore_body(action, SECRET)
+    assert str(refused.value) == "the plan holds no snapshot of the previous one"
 
 
 def test_a_restore_recreates_every_field_and_organization_credentials() -> None:
@@ -96,7 +99,6 @@ def test_a_restore_recreates_every_field_and_organization_credentials() -> None:
 def test_a_restore_keeps_a_custom_definition_and_no_scopes() -> None:
     old = remote("acme", custom_provider=ACME, scopes=None)
     body = restore_body(_replace(old))
-    assert isinstance(body, dict)
     assert body["scopes"] is None
     assert body["custom_provider"]["name"] == "Acme"
     assert body["custom_provider"]["token_url"] == ACME["token_url"]
@@ -105,7 +107,6 @@ def test_a_restore_keeps_a_custom_definition_and_no_scopes() -> None:
 def test_a_restore_without_oauth_sends_no_credentials() -> None:
     old = remote("warehouse", auth_methods=["api_key"])  # credentials listed, not used
     body = restore_body(_replace(old))
-    assert isinstance(body, dict)
     assert "credentials" not in body
     assert "credentials" not in restore_body(_replace(remote("w", credentials=None)))
 
@@ -113,7 +114,6 @@ def test_a_restore_without_oauth_sends_no_credentials() -> None:
 def test_custom_credentials_are_restored_with_the_manifest_secret_of_the_same_app() -> None:
     old = remote("crm", credentials=custom_credentials("client-id", "Wx12"))
     body = restore_body(_replace(old, {**CUSTOM, "client_secret": "${env:S}"}), SECRET)
-    assert isinstance(body, dict)
     assert body["credentials"] == {**CUSTOM, "client_secret": SECRET.reveal()}
 
 
@@ -131,7 +131,9 @@ def test_custom_credentials_are_never_restored_half(
     credentials: dict[str, Any] | None, secret: Secret | None
 ) -> None:
     old = remote("crm", credentials=custom_credentials("client-id", "Wx12"))
-    assert restore_body(_replace(old, credentials), secret) == (
+    with pytest.raises(UnrestorableError) as refused:
+        restore_body(_replace(old, credentials), secret)
+    assert str(refused.value) == (
         "its custom credentials can't be restored faithfully (the API never returns a "
         "client secret, and the manifest's client_id is not the old one)"
     )
@@ -140,7 +142,8 @@ def test_custom_credentials_are_never_restored_half(
 def test_old_custom_credentials_without_a_client_id_are_never_restored() -> None:
     old = remote("crm", credentials={"type": "custom", "redacted_client_secret": "Wx12"})
     action = _replace(old, {**CUSTOM, "client_secret": "${env:S}"})
-    assert isinstance(restore_body(action, SECRET), str)
+    with pytest.raises(UnrestorableError):
+        restore_body(action, SECRET)
 
 
 # --- created_as_asked --------------------------------------------------------------------------
