@@ -71,11 +71,8 @@ class Progress:
     """Reports finished actions: a live bar on a terminal, else one line each; with
     ``quiet``, only the failed ones."""
 
-    def __init__(
-        self, plan: Plan, redactor: Redactor, *, enabled: bool, quiet: bool = False
-    ) -> None:
+    def __init__(self, plan: Plan, *, enabled: bool, quiet: bool = False) -> None:
         self.total = len(plan.actions)
-        self.redactor = redactor
         self.enabled = enabled
         self.quiet = quiet
         self.live = enabled and not quiet and _terminal()

@@ -289,9 +289,7 @@ async def _execute(
     from reconciler.applier import stop_on_signals
     from reconciler.workflow import execute
 
-    progress = Progress(
-        reviewed.plan, runtime().redactor, enabled=not as_json, quiet=runtime().quiet
-    )
+    progress = Progress(reviewed.plan, enabled=not as_json, quiet=runtime().quiet)
     work: asyncio.Future[ApplyResult] | None = None
     interrupted: list[str] = []
 

@@ -14,7 +14,6 @@ from reconciler.applier import stop_on_signals
 from reconciler.cli.console import Progress, stopped_at_once
 from reconciler.plan import Action, ActionKind, Plan
 from reconciler.results import ActionResult, Outcome
-from reconciler.secrets import Redactor
 from tests.support import run
 
 
@@ -57,7 +56,7 @@ def _action(slug: str, kind: ActionKind = ActionKind.CREATE) -> Action:
 
 def test_progress_knows_the_actions_in_flight() -> None:
     a, b, c = _action("a"), _action("b"), _action("c", ActionKind.DELETE)
-    progress = Progress(Plan(actions=(a, b, c)), Redactor(), enabled=False)
+    progress = Progress(Plan(actions=(a, b, c)), enabled=False)
     for action in (a, b, c):
         progress.started(action)
     progress.report(ActionResult(b, Outcome.SUCCEEDED, 0.1))
