@@ -51,11 +51,11 @@ MAX_PLAN_FILE_BYTES = 256 * 2**20
 """A saved plan of 10,000 integrations takes some 10 MB; anything far larger is not one."""
 
 
-def manifest_digest(files: Sequence[str], names: Sequence[str] | None = None) -> str:
+def manifest_digest(files: Sequence[str], names: Sequence[str]) -> str:
     """SHA-256 over the names and contents of the manifest files, in order; ``names``
-    are the files' names as the saved plan records them (default: as given)."""
+    are the files' names as the saved plan records them."""
     digest = hashlib.sha256()
-    for path, name in zip(files, files if names is None else names, strict=True):
+    for path, name in zip(files, names, strict=True):
         data = Path(path).read_bytes()
         digest.update(f"{name}\0{len(data)}\0".encode())
         digest.update(data)

@@ -39,7 +39,6 @@ REFERENCE = re.compile(r"\$\{([A-Za-z][A-Za-z0-9_-]*):([^}]*)\}")
 REFERENCE_START = re.compile(r"\$\{[A-Za-z][A-Za-z0-9_-]*:")
 SECRET_KINDS: Final = ("env", "file")
 VAR_KIND: Final = "var"
-KINDS: Final = (*SECRET_KINDS, VAR_KIND)
 _VALID_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -73,14 +72,6 @@ class Reference:
     def default(self) -> str | None:
         _, separator, default = self.body.partition(":-")
         return default if separator else None
-
-
-def unknown_kind(value: str) -> str | None:
-    """The kind of a whole-value reference that is none of env, file, var, or None."""
-    reference = Reference.parse(value)
-    if reference is None or reference.kind in KINDS:
-        return None
-    return reference.kind
 
 
 def name_problem(name: str) -> str | None:

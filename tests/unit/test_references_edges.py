@@ -132,3 +132,17 @@ def test_a_secret_file_swapped_for_a_symlink_after_its_check_is_not_followed(
     assert secret is None
     assert why == f"cannot read: {os.strerror(errno.ELOOP)}"  # the last component is a link
     assert resolver.redactor.empty
+
+
+def test_at_most_1000_distinct_client_secrets_are_taken_in_one_run() -> None:
+    values = [f"canary-distinct-{i:04d}" for i in range(1001)]
+    environ = {f"RECONCILER_{i}": value for i, value in enumerate(values)}
+    resolver = _resolver(**environ, RECONCILER_AGAIN=values[0])
+    taken = [resolver.secret_env(f"RECONCILER_{i}") for i in range(1000)]
+    assert taken == [(Secret(value), None) for value in values[:1000]]
+    assert resolver.secret_env("RECONCILER_1000") == (
+        None,
+        "more than 1000 distinct client secrets in one run; refused",
+    )
+    # a value already taken is not another secret, whatever variable holds it
+    assert resolver.secret_env("RECONCILER_AGAIN") == (Secret(values[0]), None)

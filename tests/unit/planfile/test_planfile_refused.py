@@ -50,6 +50,23 @@ def test_a_path_that_cannot_be_read_as_a_file_is_refused() -> None:
     assert "not a saved plan (" in _refused("plan.json")
 
 
+PLAN_FILE_LIMIT = 256 * 2**20
+"""The largest saved plan read: some 25 times the 10 MB of a plan of 10,000 integrations."""
+
+
+def test_a_plan_file_of_up_to_256_mib_is_read_and_a_larger_one_refused_unread() -> None:
+    with open("plan.json", "wb") as handle:
+        handle.write(b"\xff")
+        handle.truncate(PLAN_FILE_LIMIT)  # sparse: the rest is never written
+    # read, and found not to be text
+    assert _refused("plan.json") == "plan.json: not a saved plan (UnicodeDecodeError)"
+    with open("plan.json", "ab") as handle:
+        handle.write(b"{")
+    refused = _refused("plan.json")
+    assert refused.startswith("plan.json: not a saved plan (file is 256.0 MiB;")
+    assert "over 256 MiB are refused" in refused
+
+
 @pytest.mark.parametrize(
     "content",
     [[], "a string", 42, None, {}, {"kind": "terraform-plan", "version": 2}],
