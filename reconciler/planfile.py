@@ -188,7 +188,7 @@ def dump(
 def read(path: str) -> SavedPlan:
     """Read a saved plan, refusing anything that is not one (``PlanFileError``, exit 1)."""
     try:
-        text = read_bounded(path, MAX_PLAN_FILE_BYTES).decode("utf-8")
+        text = read_bounded(path, MAX_PLAN_FILE_BYTES, what="saved plans").decode("utf-8")
         data = json.loads(text)
     except Unreadable as error:
         if str(error) == "no such file":

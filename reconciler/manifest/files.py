@@ -150,8 +150,16 @@ def _walk(display: str, root: str, problems: list[Problem]) -> list[tuple[str, P
     return [(shown, real) for _, shown, real in sorted(found)]
 
 
-def read_bounded(path: str | os.PathLike[str], limit: int, *, follow: bool = True) -> bytes:
-    """A regular file's bytes, refusing devices, FIFOs and anything over ``limit``.
+def read_bounded(
+    path: str | os.PathLike[str],
+    limit: int,
+    *,
+    follow: bool = True,
+    what: str = "files",
+    advice: str = "",
+) -> bytes:
+    """A regular file's bytes, refusing devices, FIFOs and anything over ``limit``
+    ("file is 17.0 MiB; ``what`` over 16 MiB are refused ``advice``").
 
     With ``follow=False`` the last component must not be a symlink (for a path
     already resolved and checked: a symlink swapped in since is refused).
@@ -170,19 +178,18 @@ def read_bounded(path: str | os.PathLike[str], limit: int, *, follow: bool = Tru
         try:
             info = os.fstat(handle.fileno())
             if info.st_size > limit:
-                raise Unreadable(too_large(info.st_size, limit))
+                raise Unreadable(too_large(info.st_size, limit, what, advice))
             data = handle.read(limit + 1)
         except OSError as error:
             raise Unreadable(f"cannot read: {error.strerror or error}") from None
     if len(data) > limit:
-        raise Unreadable(too_large(len(data), limit))
+        raise Unreadable(too_large(len(data), limit, what, advice))
     return data
 
 
-def too_large(size: int, limit: int) -> str:
+def too_large(size: int, limit: int, what: str = "files", advice: str = "") -> str:
+    """Why a file over ``limit`` bytes is refused: what is refused, and ``advice``."""
     if limit >= 2**20:
-        return (
-            f"file is {size / 2**20:.1f} MiB; manifests over {limit // 2**20} MiB are refused "
-            "(split it into several files)"
-        )
+        refused = f"file is {size / 2**20:.1f} MiB; {what} over {limit // 2**20} MiB are refused"
+        return refused + (f" ({advice})" if advice else "")
     return f"file is over {limit // 2**10} KiB; refused"

@@ -78,7 +78,9 @@ def load_file(
 ) -> ManifestFile:
     """Parse, interpolate and validate one file; its valid integrations survive its problems."""
     try:
-        data = read_bounded(path, MAX_MANIFEST_BYTES)
+        data = read_bounded(
+            path, MAX_MANIFEST_BYTES, what="manifests", advice="split it into several files"
+        )
     except Unreadable as error:
         problems.append(Problem(display, 0, 0, str(error)))
         return ManifestFile(Document(display, None))

@@ -64,7 +64,8 @@ def test_a_plan_file_of_up_to_256_mib_is_read_and_a_larger_one_refused_unread() 
         handle.write(b"{")
     refused = _refused("plan.json")
     assert refused.startswith("plan.json: not a saved plan (file is 256.0 MiB;")
-    assert "over 256 MiB are refused" in refused
+    assert "saved plans over 256 MiB are refused" in refused
+    assert "manifest" not in refused and "split" not in refused
 
 
 @pytest.mark.parametrize(
