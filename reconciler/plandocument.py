@@ -34,7 +34,10 @@ def _never_null(schema: dict[str, Any]) -> None:
     options = schema.pop("anyOf", None)
     if options is not None:
         kept = [option for option in options if option != {"type": "null"}]
-        schema.update(kept[0]) if len(kept) == 1 else schema.update(anyOf=kept)
+        if len(kept) == 1:
+            schema.update(kept[0])
+        else:
+            schema["anyOf"] = kept
     schema.pop("default", None)
 
 

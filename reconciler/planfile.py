@@ -109,8 +109,8 @@ class _Keys:
 
 @dataclass(frozen=True)
 class SavedPlan:
-    """A saved plan as read back: ``file``, the checked content; ``data``, the JSON as
-    read (for rendering its ``plan``)."""
+    """A saved plan as read back: ``file``, the checked content (everything reads it);
+    ``data``, the same JSON as read, untyped."""
 
     file: SavedPlanFile
     data: dict[str, Any]
